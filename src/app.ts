@@ -1,0 +1,148 @@
+/**
+ * Wires the pieces together: pool, store, exposition, collection runtime, HTTP server and
+ * reloading. Used by main.ts and, unchanged, by the tests.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConfigError } from './config/load.js';
+import type { ExporterConfig } from './config/types.js';
+import { Exporter } from './exporter.js';
+import { buildAccountsView } from './http/accounts-view.js';
+import { createHttpServer } from './http/server.js';
+import { Exposition } from './metrics/exposition.js';
+import { renderHealth } from './metrics/render-health.js';
+import { CollectorPool } from './pool/collector-pool.js';
+import { SINGLE_SHARD, type ShardSpec } from './shard.js';
+import { Store } from './state/store.js';
+import { VERSION } from './version.js';
+import { ChangeWatcher } from './watch.js';
+
+export interface AppOptions {
+  readonly config: ExporterConfig;
+  /** Builds a fresh config for a reload (re-reads the file and every credential). */
+  readonly loadConfig: () => ExporterConfig;
+  readonly log: Logger;
+  readonly logLevel?: string;
+  readonly shard?: ShardSpec;
+  /** Worker module override (test fixtures). */
+  readonly workerFile?: string;
+  readonly hangGraceMs?: number;
+  /** Watch the config and credential files for changes. Default true. */
+  readonly watch?: boolean;
+  readonly watchPollMs?: number;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  error?: string;
+  added?: string[];
+  removed?: string[];
+  changed?: string[];
+}
+
+export class App {
+  readonly store = new Store();
+  readonly pool: CollectorPool;
+  readonly exposition: Exposition;
+  readonly exporter: Exporter;
+  readonly http: FastifyInstance;
+  readonly shard: ShardSpec;
+  private readonly log: Logger;
+  private readonly processRegistry = new Registry();
+  private reloadState = { ok: true, lastSuccessMs: Date.now() as number | null };
+  private watcher: ChangeWatcher | undefined;
+  private reloading: Promise<ReloadOutcome> | undefined;
+
+  constructor(private readonly o: AppOptions) {
+    this.log = o.log;
+    this.shard = o.shard ?? SINGLE_SHARD;
+    const config = o.config;
+    collectDefaultMetrics({ register: this.processRegistry });
+    this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs });
+    this.exposition = new Exposition(this.store, () => this.renderHealth(), this.processRegistry);
+    this.exporter = new Exporter(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
+    this.http = createHttpServer({
+      log: o.log,
+      exposition: this.exposition,
+      isReady: () => this.exporter.isReady(),
+      accountsView: () =>
+        buildAccountsView(this.store, {
+          intervalMs: this.exporter.currentConfig.intervalMs,
+          shard: { index: this.shard.index, total: this.shard.total },
+          nextRunOf: (a) => this.exporter.nextRunOf(a),
+        }),
+      reload: () => this.reload('http'),
+      version: VERSION,
+    });
+    for (const w of config.warnings) o.log.warn(w);
+  }
+
+  /** Listens, then starts collecting. Returns the base URL. */
+  async listen(): Promise<string> {
+    const { host, port } = this.o.config.listen;
+    const address = await this.http.listen({ host, port });
+    this.exporter.start();
+    if (this.o.watch !== false) {
+      const c = this.exporter.currentConfig;
+      this.watcher = new ChangeWatcher(c.watchFiles, c.accountsDir ? [c.accountsDir] : [], () => void this.reload('file change'), this.o.watchPollMs);
+    }
+    this.log.info({ address, accounts: this.exporter.ownedCount, shard: this.shard.index, totalShards: this.shard.total, workers: this.pool.threads }, 'listening');
+    return address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
+  }
+
+  /** Builds the new config off to the side; a broken one is rejected and the old one keeps running. */
+  reload(trigger: string): Promise<ReloadOutcome> {
+    this.reloading ??= Promise.resolve()
+      .then(() => this.doReload(trigger))
+      .finally(() => {
+        this.reloading = undefined;
+      });
+    return this.reloading;
+  }
+
+  private doReload(trigger: string): ReloadOutcome {
+    let next: ExporterConfig;
+    try {
+      next = this.o.loadConfig();
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [String((err as Error).message)];
+      this.reloadState = { ...this.reloadState, ok: false };
+      this.exposition.invalidate();
+      this.log.error({ trigger, problems }, `configuration reload rejected, keeping the running configuration: ${problems.join('; ')}`);
+      return { ok: false, error: problems.join('\n') };
+    }
+    const prev = this.exporter.currentConfig;
+    if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) this.log.warn('a new listen address takes effect only after a restart');
+    if (next.workers !== prev.workers) this.log.warn('a new worker count takes effect only after a restart');
+    const diff = this.exporter.applyConfig(next);
+    this.reloadState = { ok: true, lastSuccessMs: Date.now() };
+    this.watcher?.update(next.watchFiles, next.accountsDir ? [next.accountsDir] : []);
+    for (const w of next.warnings) this.log.warn(w);
+    this.log.info({ trigger, ...diff }, 'configuration reloaded');
+    return { ok: true, ...diff };
+  }
+
+  private renderHealth(): string {
+    const c = this.exporter.currentConfig;
+    return renderHealth(this.store, {
+      version: VERSION,
+      port: c.listen.port,
+      intervalMs: c.intervalMs,
+      reload: this.reloadState,
+      shard: { index: this.shard.index, total: this.shard.total },
+      ownedAccounts: this.exporter.ownedCount,
+    });
+  }
+
+  /** Stops scraping after in-flight requests, stops collecting, closes the pool; bounded by timeoutMs. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.exporter.stop();
+    this.watcher?.close();
+    this.exposition.close();
+    const work = Promise.allSettled([this.http.close(), this.pool.close()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise((r) => (timer = setTimeout(r, timeoutMs).unref()))]);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,88 @@
+/** Command-line flags; each also has an environment variable, flags win. */
+import { parseArgs } from 'node:util';
+import { checkShardSpec, ordinalFromPodName, type ShardSpec } from './shard.js';
+
+export const USAGE = `Usage: ktcloud-lb-exporter [options]
+
+Prometheus exporter for KT Cloud load balancers: many accounts and zones, one process.
+
+Options:
+  --config FILE             accounts and zones (env KTCLOUD_CONFIG; default accounts/accounts.yaml;
+                            without a file, CLOUD_ID/CLOUD_PASSWORD/CLOUD_ZONE run one account "default")
+  --listen HOST:PORT        overrides "listen" in the config (default 0.0.0.0:9105)
+  --log-level LEVEL         fatal, error, warn, info, debug, trace, silent (env LOG_LEVEL; default info)
+  --shard N                 this replica's shard, 0-based (env KTCLOUD_SHARD; default: the ordinal at
+                            the end of POD_NAME or HOSTNAME when --total-shards is given)
+  --total-shards M          number of replicas sharing the accounts (env KTCLOUD_TOTAL_SHARDS; default 1)
+  --replication-factor R    shards that collect each account (env KTCLOUD_REPLICATION_FACTOR; default 1)
+  --check-config            validate the config, print a summary without secrets, exit 0 or 1
+  --once                    collect every account once, print the metrics to stdout, exit 1 if any failed
+  -h, --help                show this help
+  -v, --version             show the version
+`;
+
+export interface CliOptions {
+  readonly config?: string;
+  readonly listen?: string;
+  readonly logLevel: string;
+  readonly shard: ShardSpec;
+  readonly checkConfig: boolean;
+  readonly once: boolean;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        listen: { type: 'string' },
+        'log-level': { type: 'string' },
+        shard: { type: 'string' },
+        'total-shards': { type: 'string' },
+        'replication-factor': { type: 'string' },
+        'check-config': { type: 'boolean', default: false },
+        once: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
+  const total = int('--total-shards', values['total-shards'] ?? env.KTCLOUD_TOTAL_SHARDS ?? '1');
+  const shardText = values.shard ?? env.KTCLOUD_SHARD;
+  let index: number;
+  if (shardText !== undefined) index = int('--shard', shardText);
+  else if (total > 1) {
+    const ordinal = ordinalFromPodName(env.POD_NAME) ?? ordinalFromPodName(env.HOSTNAME);
+    if (ordinal === undefined) throw new UsageError('--total-shards is given but --shard is not, and no StatefulSet ordinal was found in POD_NAME or HOSTNAME');
+    index = ordinal;
+  } else index = 0;
+  const shard = { index, total, replicationFactor: int('--replication-factor', values['replication-factor'] ?? env.KTCLOUD_REPLICATION_FACTOR ?? '1') };
+  const bad = checkShardSpec(shard);
+  if (bad) throw new UsageError(bad);
+  return {
+    config: values.config,
+    listen: values.listen,
+    logLevel,
+    shard,
+    checkConfig: values['check-config']!,
+    once: values.once!,
+    help: values.help!,
+    version: values.version!,
+  };
+}
+
+function int(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: "${text}" is not a whole number`);
+  return Number(text);
+}

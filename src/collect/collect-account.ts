@@ -1,0 +1,104 @@
+/**
+ * One account's collection, as it runs inside a worker thread: every zone in parallel, each
+ * zone's load balancers and their server lists under the account's concurrency and both pacers.
+ * Failures come back as data per zone; nothing here throws past `collectAccount`.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { ZoneClient } from '../ktcloud/client.js';
+import { KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
+import { SharedPacer } from '../ktcloud/pacer.js';
+import type { LoadBalancer } from '../ktcloud/parse.js';
+import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
+import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
+
+export async function collectAccount(task: CollectTask, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
+  const deadline = AbortSignal.timeout(Math.max(0, task.deadlineMs - Date.now()));
+  const limit = pLimit(task.concurrency);
+  const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
+  const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, log: log.child({ zone: z.zone }) })));
+  return { account: task.account, zones };
+}
+
+interface ZoneDeps {
+  readonly dispatcher: Dispatcher;
+  readonly limit: LimitFunction;
+  readonly accountPacer: SharedPacer;
+  readonly deadline: AbortSignal;
+  readonly log: Logger;
+}
+
+async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise<ZoneOutcome> {
+  const startedAtMs = Date.now();
+  const counts = new Map<string, number>();
+  const client = new ZoneClient({
+    zone: z.zone,
+    endpoint: z.endpoint,
+    cloudId: task.cloudId,
+    password: task.password,
+    token: z.token,
+    api: task.api,
+    dispatcher: d.dispatcher,
+    accountPacer: d.accountPacer,
+    zonePacer: new SharedPacer(z.pacer, z.requestsPerSecond),
+    limit: d.limit,
+    signal: d.deadline,
+    onRequest: (command, code) => {
+      const key = `${command}\0${code}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      d.log.debug({ command, code }, 'api request');
+    },
+  });
+  const base = () => ({
+    zone: z.zone,
+    startedAtMs,
+    durationMs: Date.now() - startedAtMs,
+    requests: [...counts].map(([k, n]) => [...(k.split('\0') as [string, string]), n] as const),
+  });
+
+  try {
+    const lbs = await client.listLoadBalancers();
+    let failed = 0;
+    let firstFailure: ErrorInfo | undefined;
+    const items = await Promise.all(
+      lbs.map(async (lb): Promise<LbWithServers> => {
+        try {
+          return { lb, servers: await client.listWebServers(lb.id) };
+        } catch (err) {
+          // Without a token or past the deadline nothing else will work either: fail the zone.
+          if (!(err instanceof KtCloudError) || err.reason === 'auth' || d.deadline.aborted) throw err;
+          failed++;
+          firstFailure ??= { ...err.toInfo(), message: `server list of load balancer ${lb.id} (${lbLabel(lb)}): ${err.message}` };
+          return { lb, servers: null };
+        }
+      }),
+    );
+    const snapshot = renderSnapshot(task.account, z.zone, items);
+    const summary = summarise(items);
+    if (failed > 0) d.log.warn({ failedLbs: failed, reason: firstFailure!.reason, err: firstFailure!.message }, 'collection partial: some server lists failed');
+    return { ...base(), ok: true, token: client.token ?? null, snapshot, summary, partial: failed > 0 ? { failedLbs: failed, error: firstFailure! } : null };
+  } catch (err) {
+    const error = toErrorInfo(err, z.zone);
+    // A rejected token or password must not be reused; any other failure keeps a valid token.
+    return { ...base(), ok: false, token: error.reason === 'auth' ? null : client.token ?? null, error };
+  }
+}
+
+function summarise(items: readonly LbWithServers[]) {
+  let lbsDown = 0;
+  let servers = 0;
+  let serversDown = 0;
+  for (const { lb, servers: list } of items) {
+    if (lb.state !== 'UP') lbsDown++;
+    for (const s of list ?? []) {
+      servers++;
+      if (s.state !== 'UP') serversDown++;
+    }
+  }
+  return { lbs: items.length, lbsDown, servers, serversDown };
+}
+
+function lbLabel(lb: LoadBalancer): string {
+  return JSON.stringify(lb.name);
+}

@@ -1,0 +1,199 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LimitFunction } from 'p-limit';
+import { request, type Dispatcher } from 'undici';
+import type { ApiOptions } from '../config/types.js';
+import { httpError, KtCloudError } from './errors.js';
+import type { SharedPacer } from './pacer.js';
+import { parseLoadBalancers, parseWebServers, type LoadBalancer, type WebServer } from './parse.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Dispatcher.ResponseData['headers'];
+  readonly json: unknown;
+}
+
+/** A Keystone token and when it stops being valid. */
+export interface TokenInfo {
+  readonly value: string;
+  readonly expiresAtMs: number;
+}
+
+/** Tokens live about an hour; the official SDK renews after 57 minutes. Renew this long before expiry. */
+export const TOKEN_RENEW_MARGIN_MS = 3 * 60_000;
+const DEFAULT_TOKEN_LIFETIME_MS = 60 * 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export interface ZoneClientOptions {
+  readonly zone: string;
+  /** Base URL of the zone, e.g. https://api.ucloudbiz.olleh.com/d1. */
+  readonly endpoint: string;
+  readonly cloudId: string;
+  readonly password: string;
+  /** A token from an earlier cycle, reused while it is valid. */
+  readonly token?: TokenInfo;
+  readonly api: ApiOptions;
+  readonly dispatcher: Dispatcher;
+  /** Per-account pacing (requests/s), shared by all zones of the account. */
+  readonly accountPacer: SharedPacer;
+  /** Per-zone pacing, shared by every account and worker thread. */
+  readonly zonePacer: SharedPacer;
+  /** Per-account concurrency. */
+  readonly limit: LimitFunction;
+  /** The collection's deadline. */
+  readonly signal: AbortSignal;
+  /** Called once per HTTP attempt with its status code, or `error` when no answer came. */
+  readonly onRequest: (command: string, code: string) => void;
+}
+
+/**
+ * Talks to one zone of the KT Cloud API for one account: Keystone auth with token reuse,
+ * the two load-balancer list commands, retries with backoff, and tolerant parsing.
+ */
+export class ZoneClient {
+  token: TokenInfo | undefined;
+
+  constructor(private readonly o: ZoneClientOptions) {
+    this.token = o.token;
+  }
+
+  listLoadBalancers(): Promise<LoadBalancer[]> {
+    return this.call('listLoadBalancers', {}).then((body) => parseLoadBalancers(body, this.o.zone));
+  }
+
+  listWebServers(loadBalancerId: string): Promise<WebServer[]> {
+    return this.call('listLoadBalancerWebServers', { loadbalancerid: loadBalancerId }).then((body) => parseWebServers(body, this.o.zone));
+  }
+
+  /** An authenticated GET; a 401 means the token died early: authenticate once more and retry. */
+  private async call(command: string, params: Record<string, string>): Promise<unknown> {
+    const query = new URLSearchParams({ command, response: 'json', ...params });
+    const url = `${this.o.endpoint}/loadbalancer/client/api?${query}`;
+    for (let reauthenticated = false; ; reauthenticated = true) {
+      const token = await this.validToken();
+      try {
+        const answer = await this.withRetries(command, () => this.send(command, url, { method: 'GET', headers: { 'x-auth-token': token.value, accept: 'application/json' } }));
+        return answer.json;
+      } catch (err) {
+        if (err instanceof KtCloudError && err.status === 401 && !reauthenticated) {
+          this.token = undefined;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async validToken(): Promise<TokenInfo> {
+    if (this.token && this.token.expiresAtMs - Date.now() > TOKEN_RENEW_MARGIN_MS) return this.token;
+    this.token = undefined;
+    const body = JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { domain: { id: 'default' }, name: this.o.cloudId, password: this.o.password } } },
+        scope: { project: { domain: { id: 'default' }, name: this.o.cloudId } },
+      },
+    });
+    const url = `${this.o.endpoint}/identity/auth/tokens`;
+    const res = await this.withRetries('auth', () =>
+      this.send('auth', url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body }),
+    );
+    const value = res.headers['x-subject-token'];
+    if (typeof value !== 'string' || value === '') {
+      throw new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command: 'auth', status: res.status, message: `authentication answered without an X-Subject-Token header in ${this.o.zone}` });
+    }
+    const expires = Date.parse(String((res.json as { token?: { expires_at?: unknown } } | undefined)?.token?.expires_at ?? ''));
+    this.token = { value, expiresAtMs: Number.isFinite(expires) ? expires : Date.now() + DEFAULT_TOKEN_LIFETIME_MS };
+    return this.token;
+  }
+
+  private async withRetries<T>(command: string, attempt: () => Promise<T>): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const e = this.classify(err, command);
+        if (!e.retryable || n >= this.o.api.retries) throw e;
+        // Full jitter keeps many accounts that failed together from retrying together.
+        const backoff = this.o.api.retryBaseMs * 2 ** n * (0.5 + Math.random() / 2);
+        const waitMs = e.retryAfterMs ?? backoff;
+        try {
+          await sleep(waitMs, undefined, { signal: this.o.signal });
+        } catch {
+          throw this.deadlineError(command);
+        }
+      }
+    }
+  }
+
+  /** One HTTP attempt: wait for a concurrency slot and both pacers, send, read a bounded body. */
+  private send(command: string, url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<Answer> {
+    return this.o.limit(async () => {
+      await this.o.accountPacer.take(this.o.signal);
+      await this.o.zonePacer.take(this.o.signal);
+      const signal = AbortSignal.any([this.o.signal, AbortSignal.timeout(this.o.api.requestTimeoutMs)]);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, { ...init, signal, dispatcher: this.o.dispatcher });
+      } catch (err) {
+        this.o.onRequest(command, 'error');
+        throw err;
+      }
+      this.o.onRequest(command, String(res.statusCode));
+      const ok = command === 'auth' ? res.statusCode === 201 || res.statusCode === 200 : res.statusCode === 200;
+      if (!ok) {
+        res.body.dump().catch(() => undefined);
+        throw httpError(this.o.zone, command, res.statusCode, retryAfterMs(res.headers['retry-after']));
+      }
+      const text = await this.readBody(res, command);
+      let json: unknown;
+      try {
+        json = text === '' && command === 'auth' ? undefined : JSON.parse(text);
+      } catch (err) {
+        throw new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command, status: res.statusCode, message: `${command} answered with malformed JSON (${(err as Error).message}) in ${this.o.zone}` });
+      }
+      return { status: res.statusCode, headers: res.headers, json };
+    });
+  }
+
+  private async readBody(res: Dispatcher.ResponseData, command: string): Promise<string> {
+    const max = this.o.api.maxResponseBytes;
+    const tooLarge = () => {
+      res.body.destroy();
+      return new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command, status: res.statusCode, message: `${command} answer is larger than the ${max}-byte limit (api.maxResponseBytes) in ${this.o.zone}` });
+    };
+    if (Number(res.headers['content-length']) > max) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) throw tooLarge();
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+
+  /** Maps anything an attempt threw onto the catalogue. */
+  private classify(err: unknown, command: string): KtCloudError {
+    if (err instanceof KtCloudError) return err;
+    if (this.o.signal.aborted) return this.deadlineError(command);
+    const e = err as { name?: string; code?: string; message?: string };
+    const zone = this.o.zone;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
+      return new KtCloudError({ reason: 'timeout', zone, command, retryable: true, message: `${command} got no answer within ${this.o.api.requestTimeoutMs / 1000}s (api.requestTimeout) from ${zone}` });
+    }
+    const code = e.code ? ` (${e.code})` : '';
+    return new KtCloudError({ reason: 'network', zone, command, retryable: true, message: `${command} could not reach ${zone}: ${e.message ?? 'network error'}${code}` });
+  }
+
+  private deadlineError(command: string): KtCloudError {
+    return new KtCloudError({ reason: 'timeout', zone: this.o.zone, command, message: `collection deadline exceeded during ${command} in ${this.o.zone}` });
+  }
+}
+
+/** `Retry-After` as seconds or an HTTP date, capped so a bad header cannot stall an account. */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v) return undefined;
+  const seconds = Number(v);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(v) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}

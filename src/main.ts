@@ -1,0 +1,75 @@
+/** Entry point: flags → config → app. Exits non-zero before listening when the config is bad. */
+import { App } from './app.js';
+import { parseCli, UsageError, USAGE } from './cli.js';
+import { ConfigError, resolveConfig } from './config/load.js';
+import { describeConfig } from './config/describe.js';
+import type { ExporterConfig } from './config/types.js';
+import { createLogger } from './log.js';
+import { VERSION } from './version.js';
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<number> {
+  let cli;
+  try {
+    cli = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`ktcloud-lb-exporter: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (cli.help) return void process.stdout.write(USAGE), 0;
+  if (cli.version) return void process.stdout.write(`ktcloud-lb-exporter ${VERSION}\n`), 0;
+
+  const load = (): ExporterConfig => resolveConfig(cli.config, { listen: cli.listen });
+  let config: ExporterConfig;
+  try {
+    config = load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`ktcloud-lb-exporter: invalid configuration:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return 1;
+  }
+  if (cli.checkConfig) {
+    process.stdout.write(describeConfig(config, cli.shard));
+    return 0;
+  }
+
+  const log = createLogger({ level: cli.once ? (process.env.LOG_LEVEL ?? 'warn') : cli.logLevel, destination: cli.once ? 2 : 1 });
+  const app = new App({ config, loadConfig: load, log, logLevel: cli.once ? 'warn' : cli.logLevel, shard: cli.shard, watch: !cli.once });
+
+  if (cli.once) {
+    await app.exporter.collectAll();
+    const body = await app.exposition.flush();
+    const parts = await app.exposition.parts();
+    process.stdout.write(body.plain);
+    process.stdout.write(parts.plain[1]!);
+    const failed = [...app.store.all()].filter((z) => !z.up);
+    for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);
+    await app.close();
+    return failed.length > 0 ? 1 : 0;
+  }
+
+  await app.listen();
+  process.on('SIGHUP', () => void app.reload('SIGHUP'));
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      const hard = setTimeout(() => resolve(1), SHUTDOWN_TIMEOUT_MS + 2000).unref();
+      void app.close(SHUTDOWN_TIMEOUT_MS).then(() => {
+        clearTimeout(hard);
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`ktcloud-lb-exporter: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(70);
+  },
+);

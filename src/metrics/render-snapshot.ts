@@ -1,0 +1,53 @@
+/**
+ * Renders one account-zone's load balancers into exposition lines, in the worker thread, so
+ * that the main thread only concatenates bytes. Output order is LB_FAMILY_ORDER.
+ */
+import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
+import type { RenderedSnapshot } from '../protocol.js';
+import { LB_FAMILIES as F, LB_FAMILY_ORDER, type LbFamilyKey } from './families.js';
+import { escapeLabelValue as esc, formatValue } from './text.js';
+
+export interface LbWithServers {
+  readonly lb: LoadBalancer;
+  /** null when the server list could not be read: the LB is exported without server series. */
+  readonly servers: readonly WebServer[] | null;
+}
+
+export function renderSnapshot(account: string, zone: string, items: readonly LbWithServers[]): RenderedSnapshot {
+  const out: Record<LbFamilyKey, string> = Object.fromEntries(LB_FAMILY_ORDER.map((k) => [k, ''])) as Record<LbFamilyKey, string>;
+  const base = `account="${esc(account)}",zone="${esc(zone)}"`;
+  const serviceTypes = new Map<string, number>();
+  let series = 1;
+
+  out.lbTotal = `${F.lbTotal.name}{${base}} ${items.length}\n`;
+  for (const { lb, servers } of items) {
+    serviceTypes.set(lb.serviceType, (serviceTypes.get(lb.serviceType) ?? 0) + 1);
+    const lbLabels = `${base},lb_id="${esc(lb.id)}",lb_name="${esc(lb.name)}"`;
+    out.lbInfo += `${F.lbInfo.name}{${lbLabels},service_ip="${esc(lb.serviceIp)}",service_port="${esc(lb.servicePort)}",service_type="${esc(lb.serviceType)}",lb_option="${esc(lb.option)}",healthcheck_type="${esc(lb.healthcheckType)}"} ${lb.state === 'UP' ? 1 : 0}\n`;
+    series++;
+    if (servers === null) continue;
+    out.lbServerCount += `${F.lbServerCount.name}{${lbLabels}} ${servers.length}\n`;
+    series++;
+    for (const s of servers) {
+      const l = `{${lbLabels},server_ip="${esc(s.ip)}",server_port="${esc(s.port)}"} `;
+      out.lbServerState += `${F.lbServerState.name}${l}${s.state === 'UP' ? 1 : 0}\n`;
+      out.serverConnections += `${F.serverConnections.name}${l}${formatValue(s.connections)}\n`;
+      out.serverThroughput += `${F.serverThroughput.name}${l}${formatValue(s.throughputKbps)}\n`;
+      out.serverTtfb += `${F.serverTtfb.name}${l}${formatValue(s.ttfbMs)}\n`;
+      out.serverRequests += `${F.serverRequests.name}${l}${formatValue(s.requestsPerSec)}\n`;
+      series += 5;
+    }
+  }
+  for (const [type, count] of serviceTypes) {
+    out.serviceTypeCount += `${F.serviceTypeCount.name}{${base},service_type="${esc(type)}"} ${count}\n`;
+    series++;
+  }
+
+  const parts = LB_FAMILY_ORDER.map((k) => out[k]);
+  const offsets = [0];
+  for (const p of parts) offsets.push(offsets[offsets.length - 1]! + Buffer.byteLength(p));
+  const buf = Buffer.allocUnsafeSlow(offsets[offsets.length - 1]!);
+  let at = 0;
+  for (const p of parts) at += buf.write(p, at);
+  return { text: new Uint8Array(buf.buffer, buf.byteOffset, buf.length), offsets, series };
+}

@@ -1,0 +1,114 @@
+/**
+ * The piscina pool that runs account collections. Many accounts run at once in each thread
+ * (the work is I/O). A thread that stops answering past a task's deadline is terminated and
+ * replaced; tasks that shared a crashed thread are run once more, so only the culprit fails.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ErrorReason } from '../ktcloud/errors.js';
+import type { CollectResult, CollectTask } from '../protocol.js';
+
+export interface PoolOptions {
+  /** Worker threads. */
+  readonly workers: number;
+  /** Collections one thread runs at once. Default 32. */
+  readonly tasksPerWorker?: number;
+  /** Worker module; default the compiled workers/collect.js. Tests pass fixtures. */
+  readonly filename?: string;
+  /** How long past its deadline a task may take before its thread counts as hung. Default 5s. */
+  readonly hangGraceMs?: number;
+}
+
+export class CollectorPool {
+  private readonly piscina: Piscina;
+  private readonly graceMs: number;
+  /** Threads terminated because they stopped answering. */
+  hungThreadsReplaced = 0;
+  /** Tasks re-run because their thread died under them. */
+  tasksRerun = 0;
+
+  constructor(opts: PoolOptions) {
+    this.graceMs = opts.hangGraceMs ?? 5000;
+    this.piscina = new Piscina({
+      filename: opts.filename ?? defaultWorkerFile(),
+      minThreads: opts.workers,
+      maxThreads: opts.workers,
+      concurrentTasksPerWorker: opts.tasksPerWorker ?? 32,
+      idleTimeout: Infinity,
+      // Tasks await timers and sockets between their steps; message passing keeps workers' loops free.
+      atomics: 'disabled',
+    });
+    // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
+    this.piscina.on('error', () => undefined);
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  /** Runs one account's collection; always resolves, failures come back as data. */
+  async run(task: CollectTask): Promise<CollectResult> {
+    for (let attempt = 1; ; attempt++) {
+      const claim = new SharedArrayBuffer(4);
+      let hung = false;
+      const watchdog = setTimeout(() => {
+        hung = true;
+        this.terminateThread(Atomics.load(new Int32Array(claim), 0));
+      }, Math.max(0, task.deadlineMs - Date.now()) + this.graceMs);
+      try {
+        return (await this.piscina.run({ ...task, claim })) as CollectResult;
+      } catch (err) {
+        if (hung) return failure(task, 'timeout', `worker thread did not answer within the deadline; the thread was replaced`);
+        const timeLeft = task.deadlineMs - Date.now();
+        if (attempt === 1 && timeLeft > 0 && !this.closing) {
+          this.tasksRerun++;
+          continue;
+        }
+        return failure(task, 'bad_response', `worker thread failed while collecting: ${(err as Error).message}`);
+      } finally {
+        clearTimeout(watchdog);
+      }
+    }
+  }
+
+  private closing = false;
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.piscina.destroy();
+  }
+
+  private terminateThread(threadId: number): void {
+    const thread = this.piscina.threads.find((t) => t.threadId === threadId);
+    if (thread) {
+      this.hungThreadsReplaced++;
+      void thread.terminate();
+    }
+  }
+}
+
+function failure(task: CollectTask, reason: ErrorReason, message: string): CollectResult {
+  const now = Date.now();
+  return {
+    account: task.account,
+    zones: task.zones.map((z) => ({
+      zone: z.zone,
+      ok: false as const,
+      startedAtMs: now,
+      durationMs: 0,
+      requests: [],
+      token: z.token ?? null,
+      error: { reason, zone: z.zone, message: `${message} (${z.zone})` },
+    })),
+  };
+}
+
+/** dist/workers/collect.js, whether this module runs compiled (dist/src/pool) or as source (src/pool). */
+export function defaultWorkerFile(): string {
+  const compiled = fileURLToPath(new URL('../../workers/collect.js', import.meta.url));
+  if (existsSync(compiled)) return compiled;
+  const fromSource = fileURLToPath(new URL('../../dist/workers/collect.js', import.meta.url));
+  if (existsSync(fromSource)) return fromSource;
+  throw new Error(`worker file not found at ${compiled} or ${fromSource}; run \`npm run build\``);
+}

@@ -1,0 +1,82 @@
+/**
+ * The messages that cross the thread boundary, typed once. Workers receive a CollectTask and
+ * answer a CollectResult: plain data only (no class instances), failures as data, never thrown.
+ */
+import type { ApiOptions } from './config/types.js';
+import type { ErrorInfo } from './ktcloud/errors.js';
+import type { TokenInfo } from './ktcloud/client.js';
+
+export interface ZoneTask {
+  readonly zone: string;
+  readonly endpoint: string;
+  /** Shared pacer state of the zone (one per zone for the whole process). */
+  readonly pacer: SharedArrayBuffer;
+  readonly requestsPerSecond: number;
+  /** The token from the last cycle, whichever worker ran it. */
+  readonly token?: TokenInfo;
+}
+
+export interface CollectTask {
+  readonly account: string;
+  readonly zones: readonly ZoneTask[];
+  readonly cloudId: string;
+  readonly password: string;
+  readonly concurrency: number;
+  readonly requestsPerSecond: number;
+  /** Shared pacer state of the account, kept across cycles. */
+  readonly accountPacer: SharedArrayBuffer;
+  /** Absolute deadline (ms since the epoch) for the whole collection. */
+  readonly deadlineMs: number;
+  readonly api: ApiOptions;
+  readonly logLevel: string;
+  /** Int32 cell the worker writes its threadId into when it starts the task (hang watchdog). */
+  readonly claim?: SharedArrayBuffer;
+}
+
+/** Rendered sample lines of the snapshot families, in LB_FAMILY_ORDER. */
+export interface RenderedSnapshot {
+  /** UTF-8 exposition lines of every family, back to back. */
+  readonly text: Uint8Array;
+  /** Byte offsets: family i spans text[offsets[i], offsets[i + 1]). */
+  readonly offsets: readonly number[];
+  readonly series: number;
+}
+
+export interface ZoneSummary {
+  readonly lbs: number;
+  readonly lbsDown: number;
+  readonly servers: number;
+  readonly serversDown: number;
+}
+
+/** [command, code, count] */
+export type RequestCount = readonly [string, string, number];
+
+interface ZoneOutcomeBase {
+  readonly zone: string;
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+  readonly requests: readonly RequestCount[];
+  /** The token to keep for the next cycle; null when it must be dropped. */
+  readonly token: TokenInfo | null;
+}
+
+export interface ZoneSuccess extends ZoneOutcomeBase {
+  readonly ok: true;
+  readonly snapshot: RenderedSnapshot;
+  readonly summary: ZoneSummary;
+  /** Set when some load balancers' server lists failed: those LBs are exported without servers. */
+  readonly partial: { readonly failedLbs: number; readonly error: ErrorInfo } | null;
+}
+
+export interface ZoneFailure extends ZoneOutcomeBase {
+  readonly ok: false;
+  readonly error: ErrorInfo;
+}
+
+export type ZoneOutcome = ZoneSuccess | ZoneFailure;
+
+export interface CollectResult {
+  readonly account: string;
+  readonly zones: readonly ZoneOutcome[];
+}

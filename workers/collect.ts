@@ -1,0 +1,28 @@
+/**
+ * Piscina worker entry: collects one account per task. Several tasks run at once in one thread
+ * (the work is I/O); undici's keep-alive pools are shared by every task of this thread.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { threadId } from 'node:worker_threads';
+import { Agent } from 'undici';
+import { collectAccount } from '../src/collect/collect-account.js';
+import { createLogger } from '../src/log.js';
+import type { CollectResult, CollectTask } from '../src/protocol.js';
+
+const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+const loggers = new Map<string, ReturnType<typeof createLogger>>();
+
+export default async function collect(task: CollectTask): Promise<unknown> {
+  // Tell the main thread which thread runs this task, so that a hung thread can be terminated.
+  if (task.claim) Atomics.store(new Int32Array(task.claim), 0, threadId);
+  let log = loggers.get(task.logLevel);
+  if (!log) loggers.set(task.logLevel, (log = createLogger({ level: task.logLevel, name: 'worker' })));
+  const result = await collectAccount(task, dispatcher, log.child({ account: task.account }));
+  return transferable(result);
+}
+
+/** Moves the rendered buffers to the main thread instead of copying them. */
+function transferable(result: CollectResult): unknown {
+  const buffers = result.zones.flatMap((z) => (z.ok ? [z.snapshot.text.buffer as ArrayBuffer] : []));
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: result } as never);
+}

@@ -1,10 +1,13 @@
 /**
  * The piscina pool that runs account collections. Many accounts run at once in each thread
  * (the work is I/O). A thread that stops answering past a task's deadline is terminated and
- * replaced; tasks that shared a crashed thread are run once more, so only the culprit fails.
+ * replaced. When a thread dies, every task on it fails and we cannot tell which one killed it,
+ * so each is run again in quarantine, one suspect at a time: the innocent ones then succeed,
+ * and only the account that keeps killing its thread fails.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import type { ErrorReason } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
@@ -19,6 +22,9 @@ export interface PoolOptions {
   /** How long past its deadline a task may take before its thread counts as hung. Default 5s. */
   readonly hangGraceMs?: number;
 }
+
+/** A task whose thread died is tried at most this often. */
+const MAX_ATTEMPTS = 3;
 
 export class CollectorPool {
   private readonly piscina: Piscina;
@@ -50,25 +56,32 @@ export class CollectorPool {
   /** Runs one account's collection; always resolves, failures come back as data. */
   async run(task: CollectTask): Promise<CollectResult> {
     for (let attempt = 1; ; attempt++) {
-      const claim = new SharedArrayBuffer(4);
-      let hung = false;
-      const watchdog = setTimeout(() => {
-        hung = true;
-        this.terminateThread(Atomics.load(new Int32Array(claim), 0));
-      }, Math.max(0, task.deadlineMs - Date.now()) + this.graceMs);
-      try {
-        return (await this.piscina.run({ ...task, claim })) as CollectResult;
-      } catch (err) {
-        if (hung) return failure(task, 'timeout', `worker thread did not answer within the deadline; the thread was replaced`);
-        const timeLeft = task.deadlineMs - Date.now();
-        if (attempt === 1 && timeLeft > 0 && !this.closing) {
-          this.tasksRerun++;
-          continue;
-        }
-        return failure(task, 'bad_response', `worker thread failed while collecting: ${(err as Error).message}`);
-      } finally {
-        clearTimeout(watchdog);
+      const r = attempt === 1 ? await this.once(task) : await this.quarantine(() => this.once(task));
+      if ('result' in r) return r.result;
+      if (r.hung) return failure(task, 'timeout', 'worker thread did not answer within the deadline; the thread was replaced');
+      if (attempt >= MAX_ATTEMPTS || task.deadlineMs <= Date.now() || this.closing) {
+        return failure(task, 'bad_response', `worker thread failed while collecting: ${r.error.message}`);
       }
+      this.tasksRerun++;
+    }
+  }
+
+  private readonly quarantine = pLimit(1);
+
+  /** One try in the pool, with a watchdog that terminates the thread if the task hangs it. */
+  private async once(task: CollectTask): Promise<{ result: CollectResult } | { hung: boolean; error: Error }> {
+    const claim = new SharedArrayBuffer(4);
+    let hung = false;
+    const watchdog = setTimeout(() => {
+      hung = true;
+      this.terminateThread(Atomics.load(new Int32Array(claim), 0));
+    }, Math.max(0, task.deadlineMs - Date.now()) + this.graceMs);
+    try {
+      return { result: (await this.piscina.run({ ...task, claim })) as CollectResult };
+    } catch (err) {
+      return { hung, error: err as Error };
+    } finally {
+      clearTimeout(watchdog);
     }
   }
 

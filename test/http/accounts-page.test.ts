@@ -1,0 +1,270 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonForScript, renderAccountsPage } from '../../src/http/accounts-page.js';
+import type { AccountView, AccountsView, ErrorView, ZoneView } from '../../src/http/accounts-view.js';
+import { ARTIFACTS_DIR, NO_CHROMIUM, launchBrowser } from '../support/browser.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+const SEVERITY = { failing: 0, stale: 1, pending: 2, ok: 3 } as const;
+
+function zone(name: string, base: number, o: Partial<Mutable<ZoneView>> = {}): ZoneView {
+  return {
+    zone: name, state: 'ok', lastSuccess: new Date(base - 20_000).toISOString(), lastAttempt: new Date(base - 20_000).toISOString(),
+    lastDurationSeconds: 1.4, lbs: 6, lbsDown: 0, servers: 24, serversDown: 0, consecutiveFailures: 0, partial: false, lastError: null, ...o,
+  };
+}
+
+/** An account from its zones, with the same sums as buildAccountsView. */
+function account(name: string, zones: ZoneView[], base: number, o: Partial<Mutable<AccountView>> = {}): AccountView {
+  const state = [...zones].sort((a, b) => SEVERITY[a.state] - SEVERITY[b.state])[0]!.state;
+  const sum = (f: (z: ZoneView) => number | null) => zones.reduce((n, z) => n + (f(z) ?? 0), 0);
+  return {
+    name, zones, state,
+    lastSuccess: zones.some((z) => !z.lastSuccess) ? null : zones.map((z) => z.lastSuccess!).sort()[0]!,
+    lastAttempt: zones.map((z) => z.lastAttempt).filter(Boolean).sort().at(-1) ?? null,
+    lastDurationSeconds: Math.max(0, ...zones.map((z) => z.lastDurationSeconds ?? 0)) || null,
+    lbs: sum((z) => z.lbs), lbsDown: sum((z) => z.lbsDown), servers: sum((z) => z.servers), serversDown: sum((z) => z.serversDown),
+    consecutiveFailures: Math.max(0, ...zones.map((z) => z.consecutiveFailures)),
+    nextRun: new Date(base + 42_000).toISOString(),
+    partial: zones.some((z) => z.partial),
+    lastError: zones.map((z) => z.lastError).find(Boolean) ?? null,
+    ...o,
+  };
+}
+
+function view(accounts: AccountView[], base: number): AccountsView {
+  const sorted = [...accounts].sort((a, b) => SEVERITY[a.state] - SEVERITY[b.state] || a.name.localeCompare(b.name));
+  const count = (s: keyof typeof SEVERITY) => sorted.filter((a) => a.state === s).length;
+  return {
+    schemaVersion: 1, generatedAt: new Date(base).toISOString(), intervalSeconds: 60, shard: { index: 0, total: 2 },
+    summary: { accounts: sorted.length, ok: count('ok'), failing: count('failing'), stale: count('stale'), pending: count('pending') },
+    accounts: sorted,
+  };
+}
+
+const AUTH_MESSAGE = 'authentication failed (HTTP 401) for DX-M1';
+
+/** One failing (auth 401), one pending and eight ok accounts (one of them partial, over two zones): ten rows. */
+function fixture(base: number): AccountsView {
+  const authError: ErrorView = { reason: 'auth', code: 401, message: AUTH_MESSAGE, zone: 'DX-M1', at: new Date(base - 5_000).toISOString() };
+  const timeout: ErrorView = {
+    reason: 'timeout', code: null, zone: 'KR-M2', at: new Date(base - 30_000).toISOString(),
+    message: 'listLoadBalancerWebServers timed out after 10 s for KR-M2 (load balancer web-frontend-production-blue-green-01, 3 of 14 server lists missing)',
+  };
+  const ok = (name: string, lbs: number, down = 0) => account(name, [zone('KR-M', base, { lbs, servers: lbs * 4, serversDown: down })], base);
+  return view([
+    ok('shop-kr-production', 14, 2), ok('analytics-batch', 3), ok('billing-platform-main', 8),
+    account('team-payments-korea-central', [zone('KR-M', base), zone('KR-M2', base, { partial: true, lastError: timeout })], base),
+    account('acme-prod', [zone('DX-M1', base, {
+      state: 'failing', lastSuccess: new Date(base - 3_600_000).toISOString(), lastAttempt: new Date(base - 5_000).toISOString(),
+      lbs: 12, lbsDown: 1, servers: 48, serversDown: 3, consecutiveFailures: 4, lastError: authError,
+    })], base),
+    account('new-account-staging', [zone('KR-M', base, {
+      state: 'pending', lastSuccess: null, lastAttempt: null, lastDurationSeconds: null, lbs: null, lbsDown: null, servers: null, serversDown: null,
+    })], base),
+    ok('devops-shared', 2), ok('marketing-web', 5, 1), ok('research-gpu', 1), ok('zeta-archive', 4),
+  ], base);
+}
+
+describe('renderAccountsPage', () => {
+  const base = Date.parse('2025-03-01T12:00:00Z');
+  const html = renderAccountsPage(fixture(base));
+
+  it('is a complete document with the table rows already rendered, in view order', () => {
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.trimEnd()).toMatch(/<\/html>$/);
+    const tbody = html.slice(html.indexOf('<tbody id="rows">'), html.indexOf('</tbody></table>\n</main>'));
+    const names = [...tbody.matchAll(/<tr class="acct [^"]*" data-name="([^"]*)"/g)].map((m) => m[1]);
+    expect(names).toEqual(fixture(base).accounts.map((a) => a.name));
+    expect(names[0]).toBe('acme-prod');
+    expect(html).toContain('<span class="badge b-failing">failing</span>');
+    expect(html).toContain(`<b>auth</b> · 401 · ${AUTH_MESSAGE}`);
+    expect(html).toMatch(/12 <span class="down">\(1 down\)<\/span>/);
+    expect(html).toMatch(/48 <span class="down">\(3 down\)<\/span>/);
+    expect(html).toContain('>1h ago<');
+    expect(html).toContain('>in 42s<');
+    expect(html).toContain('class="partial"');
+    expect(html).toContain('<button type="button" class="zt" aria-expanded="false"');
+    expect(html).toMatch(/<tr class="zd" hidden>.*KR-M2/);
+  });
+
+  it('has every column, the summary, the links and no external resource', () => {
+    for (const label of ['Account', 'Zones', 'State', 'Last success', 'Last attempt', 'Duration', 'LBs', 'Servers', 'Failures', 'Next run', 'Last error']) {
+      expect(html).toContain(`<button type="button">${label}</button>`);
+    }
+    expect(html).toMatch(/<b>10<\/b> accounts/);
+    expect(html).toContain('1 failing</span>');
+    expect(html).toContain('8 ok</span>');
+    expect(html).toContain('shard 0/2');
+    expect(html).toContain('collected every 60s');
+    expect(html).toContain('<a href="./">Home</a>');
+    expect(html).toContain('<a href="metrics">Metrics</a>');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).not.toMatch(/@import|url\(/);
+  });
+
+  it('escapes names and error messages', () => {
+    const evil = '<b>"x"&</b>';
+    const err: ErrorView = { reason: 'api_error', code: 530, message: `<img src=x onerror="alert('x')"> & </script>`, zone: "K<R>'", at: new Date(base).toISOString() };
+    const page = renderAccountsPage(view([account(evil, [zone("K<R>'", base, { state: 'failing', lastError: err })], base)], base));
+    expect(page).not.toContain('<b>"x"&</b>');
+    expect(page).not.toContain('<img');
+    expect(page).toContain('data-name="&#60;b&#62;&#34;x&#34;&#38;&#60;/b&#62;"');
+    expect(page).toContain('<span class="nm">&#60;b&#62;&#34;x&#34;&#38;&#60;/b&#62;</span>');
+    expect(page).toContain('&#60;img src=x onerror=&#34;alert(&#39;x&#39;)&#34;&#62; &#38; &#60;/script&#62;');
+    expect(page).toContain('K&#60;R&#62;&#39;');
+    // the only literal </script> are the ends of the two script elements
+    expect(page.match(/<\/script/gi)).toHaveLength(2);
+  });
+
+  it('embeds the view as JSON that cannot end its script element', () => {
+    const v = view([account('</script><script>alert(1)</script><!--', [zone('KR-M', base)], base)], base);
+    const page = renderAccountsPage(v);
+    const m = /<script type="application\/json" id="accounts-data">([^]*?)<\/script>/.exec(page);
+    expect(m).not.toBeNull();
+    expect(m![1]).not.toMatch(/[<>]/);
+    expect(JSON.parse(m![1]!)).toEqual(v);
+    expect(jsonForScript({ s: '</script>\u2028&' })).toBe('{"s":"\\u003c/script\\u003e\\u2028\\u0026"}');
+  });
+
+  it('says so when there is no account', () => {
+    expect(renderAccountsPage(view([], base))).toContain('No accounts on this shard.');
+  });
+});
+
+describe('accounts page in chromium', () => {
+  let browser: Browser | undefined;
+  let server: Server;
+  let origin = '';
+  let html = '';
+  let json: () => { status: number; body: string } = () => ({ status: 500, body: '' });
+  /** Like the real server: a view made at request time. */
+  const fresh = (v: AccountsView) => () => ({ status: 200, body: JSON.stringify({ ...v, generatedAt: new Date().toISOString() }) });
+  const jsonAccepts: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/accounts') return void res.writeHead(404).end();
+      if (url.searchParams.get('format') === 'json') {
+        jsonAccepts.push(String(req.headers.accept));
+        const r = json();
+        return void res.writeHead(r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(r.body);
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  /** The account rows in the table, in order (the page removes filtered-out rows). */
+  const names = (page: Page) => page.$$eval('#rows tr.acct', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.name));
+
+  it('shows failing first, filters, sorts, fits 1366x768, stays local and refreshes itself', async (ctx) => {
+    if (!browser) return ctx.skip(NO_CHROMIUM);
+    const first = fixture(Date.now());
+    html = renderAccountsPage(first);
+    json = fresh(first);
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+
+    await page.goto(`${origin}/accounts?refresh=1`);
+    await page.waitForSelector('#controls:not([hidden])');
+    expect((await names(page))[0]).toBe('acme-prod');
+    const firstRow = page.locator('#rows tr.acct').first();
+    await expect.poll(() => firstRow.innerText()).toContain(AUTH_MESSAGE);
+    expect(await firstRow.innerText()).toMatch(/auth · 401/);
+    expect(await firstRow.locator('.badge').innerText()).toBe('failing');
+    expect(await page.locator('tr[data-name="team-payments-korea-central"] .partial').count()).toBe(1);
+
+    // no horizontal scrollbar with ten accounts on a laptop screen
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'accounts-page.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.locator('tr[data-name="team-payments-korea-central"] button.zt').click();
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'accounts-page-dark.png'), fullPage: true });
+    expect(await page.locator('tr.zd:not([hidden])').innerText()).toContain('timed out after 10 s');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // the filter hides rows that match neither name, zone nor error
+    await page.fill('#q', 'DX-M1');
+    expect(await names(page)).toEqual(['acme-prod']);
+    await page.fill('#q', 'timed out');
+    expect(await names(page)).toEqual(['team-payments-korea-central']);
+    await page.fill('#q', '');
+    await page.uncheck('#states input[value=ok]');
+    expect(await names(page)).toEqual(['acme-prod', 'new-account-staging']);
+    await page.check('#states input[value=ok]');
+    expect(await names(page)).toHaveLength(10);
+
+    // header clicks: ascending, descending, then back to the server's order
+    const sorted = first.accounts.map((a) => a.name).sort((a, b) => a.localeCompare(b));
+    await page.click('th[data-k=name] button');
+    expect(await names(page)).toEqual(sorted);
+    expect(await page.getAttribute('th[data-k=name]', 'aria-sort')).toBe('ascending');
+    await page.click('th[data-k=name] button');
+    expect(await names(page)).toEqual([...sorted].reverse());
+    await page.click('th[data-k=name] button');
+    expect((await names(page))[0]).toBe('acme-prod');
+    await page.click('th[data-k=servers] button');
+    expect((await names(page)).slice(0, 3)).toEqual(['acme-prod', 'shop-kr-production', 'marketing-web']);
+
+    // relative times tick every second
+    const rel = page.locator('tr[data-name="zeta-archive"] td.t [data-t]').first();
+    const before = await rel.innerText();
+    await expect.poll(() => rel.innerText(), { timeout: 5000 }).not.toBe(before);
+
+    // a failed refresh keeps the old rows and says so
+    await page.fill('#q', '-');
+    json = () => ({ status: 503, body: '{}' });
+    await page.waitForSelector('#notice:not([hidden])', { timeout: 5000 });
+    expect(await page.locator('#notice').innerText()).toMatch(/refresh failed \(HTTP 503\)/);
+    expect(await page.locator('#rows tr.acct').count()).toBeGreaterThan(5);
+
+    // the next good refresh picks up a changed view, keeping filter and sort
+    const recovered = account('acme-prod', [zone('DX-M1', Date.now(), { lbs: 12, lbsDown: 0, servers: 48 })], Date.now());
+    const second = view([recovered, ...first.accounts.filter((a) => a.name !== 'acme-prod'), account('zz-new', [zone('KR-M', Date.now())], Date.now())], Date.now());
+    json = fresh(second);
+    await page.waitForSelector('tr[data-name="zz-new"]', { timeout: 5000 });
+    expect(await page.locator('#notice').isHidden()).toBe(true);
+    expect(await page.locator('tr[data-name="acme-prod"] .badge').innerText()).toBe('ok');
+    expect(await page.inputValue('#q')).toBe('-');
+    expect(await page.getAttribute('th[data-k=servers]', 'aria-sort')).toBe('descending');
+    expect(await page.title()).not.toContain('failing');
+    expect(jsonAccepts.length).toBeGreaterThan(0);
+    expect(jsonAccepts.every((a) => a.includes('application/json'))).toBe(true);
+
+    expect(errors).toEqual([]);
+    expect(requests.length).toBeGreaterThan(2);
+    expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
+    await page.close();
+  });
+
+  it('works without JavaScript from the server-rendered rows', async (ctx) => {
+    if (!browser) return ctx.skip(NO_CHROMIUM);
+    html = renderAccountsPage(fixture(Date.now()));
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${origin}/accounts`);
+    expect((await names(page))[0]).toBe('acme-prod');
+    expect(await page.locator('#rows tr.acct').first().innerText()).toContain(AUTH_MESSAGE);
+    expect(await page.locator('tr.zd').first().isVisible()).toBe(true);
+    expect(await page.locator('#controls').isHidden()).toBe(true);
+    await context.close();
+  });
+});

@@ -21,8 +21,14 @@ export interface TestAccount {
   readonly password: string;
 }
 
+/** What a config needs of a simulator, in this process or in its own. */
+export interface SimEndpoints {
+  zoneEndpoints(): Record<string, string>;
+  close(): Promise<void>;
+}
+
 /** YAML for an exporter config whose zones point at the simulator. */
-export function exporterYaml(sim: Simulator, accounts: readonly TestAccount[], extra = ''): string {
+export function exporterYaml(sim: SimEndpoints, accounts: readonly TestAccount[], extra = ''): string {
   const zones = Object.entries(sim.zoneEndpoints())
     .map(([z, url]) => `  ${z}: { endpoint: "${url}" }`)
     .join('\n');
@@ -42,8 +48,8 @@ export class LogCapture extends Writable {
   }
 }
 
-export interface Running {
-  readonly sim: Simulator;
+export interface Running<S extends SimEndpoints = Simulator> {
+  readonly sim: S;
   readonly app: App;
   readonly url: string;
   readonly logs: LogCapture;
@@ -51,8 +57,9 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: {
-  sim: SimulatorConfig;
+export async function startStack<S extends SimEndpoints = Simulator>(opts: {
+  /** A simulator config (started in this process), or a simulator already running. */
+  sim: SimulatorConfig | { external: S };
   accounts: readonly TestAccount[];
   /** Extra top-level YAML (interval, timeout, limits...). */
   yaml?: string;
@@ -61,8 +68,8 @@ export async function startStack(opts: {
   app?: Partial<AppOptions>;
   /** Start the schedule (listen() does); default true. */
   schedule?: boolean;
-}): Promise<Running> {
-  const sim = await startSimulator({ listen: '127.0.0.1:0', ...opts.sim });
+}): Promise<Running<S>> {
+  const sim = ('external' in opts.sim ? opts.sim.external : await startSimulator({ listen: '127.0.0.1:0', ...opts.sim })) as S;
   const text = exporterYaml(sim, opts.accounts, opts.yaml ?? 'interval: 30s\ntimeout: 10s');
   const file = join(mkdtempSync(join(tmpdir(), 'ktcloud-test-')), 'accounts.yaml');
   writeFileSync(file, text);

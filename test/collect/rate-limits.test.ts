@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Running } from '../support/harness.js';
+import { SimProcess } from '../support/sim-process.js';
+
+/**
+ * Limits measured where they matter, at the API (the simulator's request log): per zone across
+ * all accounts and worker threads (3 threads > 2 zones, so a per-thread limiter would show up as
+ * up to 3x the rate), per account, and per-account concurrency.
+ *
+ * The simulator runs in its own process so its timestamps are not skewed by the exporter's
+ * event loop. Pacing spaces requests 1/rate apart; a request that leaves a few ms late (timer
+ * jitter on a busy 2-core machine) lands closer to the next one, so over a 2-second window we
+ * allow one request of jitter: `2 * rate + 1`.
+ */
+const WINDOW_MS = 2000;
+const ZONE_RPS = 10;
+const ACCOUNT_RPS = 4;
+const ACCOUNTS = Array.from({ length: 6 }, (_, i) => ({ name: `rl-${i}`, zones: [i % 2 ? 'DX-G' : 'DX-M1'], id: `rl${i}@example.com`, password: `pw${i}` }));
+let s: Running<SimProcess>;
+
+beforeAll(async () => {
+  s = await startStack({
+    sim: { external: await SimProcess.start({ latencyMs: 5, accounts: ACCOUNTS.map((a) => ({ id: a.id, password: a.password, zones: { [a.zones[0]!]: { lbs: 10, serversPerLb: 1 } } })) }) },
+    accounts: ACCOUNTS,
+    yaml: `interval: 1m\ntimeout: 50s\nworkers: 3\nlimits: { concurrency: 2, requestsPerSecond: ${ACCOUNT_RPS}, zoneRequestsPerSecond: ${ZONE_RPS} }`,
+    schedule: false,
+  });
+});
+afterAll(() => s.close());
+
+describe('rate limits, measured at the simulator', () => {
+  it('hold per zone across threads and per account, and the zone limit is what binds', async () => {
+    expect(s.app.pool.threads).toBe(3);
+    await s.sim.resetStats();
+    const started = Date.now();
+    await s.app.exporter.collectAll();
+    const elapsed = (Date.now() - started) / 1000;
+    const stats = (await s.sim.stats({ windowMs: String(WINDOW_MS) })) as { total: number; maxInWindowByZone: Record<string, number>; maxInWindowByAccount: Record<string, number> };
+    const perZone = stats.maxInWindowByZone;
+    const perAccount = stats.maxInWindowByAccount;
+    const total = stats;
+    // 6 accounts x (auth + list + 10 server lists), 3 accounts per zone.
+    expect(total.total).toBe(6 * 12);
+    for (const z of ['DX-M1', 'DX-G']) {
+      expect(perZone[z]).toBeLessThanOrEqual(2 * ZONE_RPS + 1);
+      expect(perZone[z]).toBeGreaterThanOrEqual(2 * ZONE_RPS - 2); // the limit binds: 3 accounts x 4/s > 10/s
+    }
+    for (const a of ACCOUNTS) expect(perAccount[a.id]).toBeLessThanOrEqual(2 * ACCOUNT_RPS + 1);
+    // 36 requests per zone at 10/s cannot finish in under ~3.5 s.
+    expect(elapsed).toBeGreaterThan(3.4);
+    for (const z of s.app.store.all()) expect(z.up).toBe(true);
+  });
+
+  it('per-account concurrency bounds requests in flight', async () => {
+    // One account alone with generous rates, so only concurrency limits what is pending.
+    const cfg = s.app.exporter.currentConfig;
+    const zones = Object.fromEntries(Object.entries(cfg.zones).map(([k, z]) => [k, { ...z, requestsPerSecond: 1000 }]));
+    s.app.exporter.applyConfig({ ...cfg, zones, accounts: [{ ...cfg.accounts[0]!, limits: { concurrency: 2, requestsPerSecond: 1000 } }] } as typeof cfg);
+    await s.sim.setFaults(ACCOUNTS[0]!.id, { slowMs: 100 });
+    let maxPending = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const { pending } = (await s.sim.stats()) as { pending: number };
+        maxPending = Math.max(maxPending, pending);
+      }
+    })();
+    try {
+      await s.app.exporter.collectAll();
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    expect(maxPending).toBe(2);
+  });
+});

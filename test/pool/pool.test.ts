@@ -76,7 +76,9 @@ describe('collector pool (real piscina threads, real simulator)', () => {
       const hung = pool.run(task(1, 'hanger', Date.now() + 800));
       const others = await Promise.all([0, 2, 4, 6].map((i) => pool.run(task(i))));
       const h = await hung;
-      expect(Date.now() - started).toBeLessThan(5000);
+      // Bounded, not fast: without the watchdog the hung task would never come back. (Generous
+      // because threads are re-created and reruns go one at a time on a busy 2-core machine.)
+      expect(Date.now() - started).toBeLessThan(20_000);
       expect(h.zones[0]).toMatchObject({ ok: false, error: { reason: 'timeout', message: 'worker thread did not answer within the deadline; the thread was replaced (DX-G)' } });
       for (const r of others) expect(r.zones[0]!.ok).toBe(true);
       expect(pool.hungThreadsReplaced).toBe(1);

@@ -146,7 +146,8 @@ export class Exporter {
 
   /**
    * Next run at this account's slot: a stable offset within the interval, aligned to the clock,
-   * so accounts spread out and keep their phase across restarts. Failing accounts back off.
+   * so accounts spread out and keep their phase across restarts (with `spread: false`, every
+   * account at the start of the interval). Failing accounts back off.
    */
   private schedule(r: Runner, now: number): void {
     if (this.stopped) return;
@@ -154,7 +155,7 @@ export class Exporter {
     const interval = this.config.intervalMs;
     const backoff = r.failures <= 1 ? 1 : Math.min(2 ** (r.failures - 1), Math.max(1, Math.floor(MAX_BACKOFF_MS / interval)));
     const earliest = now + (backoff - 1) * interval;
-    const offset = stableOffset(r.account.name, interval);
+    const offset = this.config.spread ? stableOffset(r.account.name, interval) : 0;
     let at = Math.ceil((earliest - offset) / interval) * interval + offset;
     if (at <= now && r.attempted) at += interval;
     r.nextRunAt = at;

@@ -28,7 +28,7 @@ export const DEFAULTS = Object.freeze({
   api: Object.freeze({ requestTimeoutMs: 10_000, retries: 3, retryBaseMs: 200, maxResponseBytes: 64 * 1024 * 1024 }),
 });
 
-const TOP_KEYS = ['listen', 'interval', 'timeout', 'staleAfter', 'workers', 'zones', 'limits', 'api', 'accounts', 'accountsDir', 'defaultZones'] as const;
+const TOP_KEYS = ['listen', 'interval', 'timeout', 'staleAfter', 'spread', 'workers', 'zones', 'limits', 'api', 'accounts', 'accountsDir', 'defaultZones'] as const;
 const ZONE_KEYS = ['endpoint', 'requestsPerSecond'] as const;
 const LIMIT_KEYS = ['concurrency', 'requestsPerSecond', 'zoneRequestsPerSecond'] as const;
 const ACCOUNT_LIMIT_KEYS = ['concurrency', 'requestsPerSecond'] as const;
@@ -71,6 +71,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   const intervalMs = optDuration(w, top.get('interval')?.value, 'interval', 1000) ?? DEFAULTS.intervalMs;
   const timeoutMs = optDuration(w, top.get('timeout')?.value, 'timeout', 100) ?? Math.min(DEFAULTS.timeoutMs, intervalMs);
   const staleAfterMs = optDuration(w, top.get('staleAfter')?.value, 'staleAfter', 0) ?? DEFAULTS.staleIntervals * intervalMs;
+  const spreadNode = top.get('spread')?.value;
+  const spread = spreadNode ? bool(w, spreadNode, 'spread') ?? true : true;
   const workersNode = top.get('workers')?.value;
   const workers = workersNode ? w.number(workersNode, '', 'workers', { min: 1, integer: true }) ?? DEFAULTS.workers : DEFAULTS.workers;
 
@@ -124,6 +126,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     intervalMs,
     timeoutMs,
     staleAfterMs,
+    spread,
     workers,
     zones,
     limits,
@@ -154,6 +157,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: LoadOptions 
     intervalMs: DEFAULTS.intervalMs,
     timeoutMs: DEFAULTS.timeoutMs,
     staleAfterMs: DEFAULTS.staleIntervals * DEFAULTS.intervalMs,
+    spread: true,
     workers: DEFAULTS.workers,
     zones,
     limits: DEFAULTS.limits,
@@ -403,6 +407,12 @@ function parseApi(w: Walker, node: Node | null | undefined): ApiOptions {
   if (f.has('retries')) out.retries = w.number(f.get('retries')!.value, 'api', 'retries', { min: 0, integer: true }) ?? out.retries;
   if (f.has('maxResponseBytes')) out.maxResponseBytes = w.number(f.get('maxResponseBytes')!.value, 'api', 'maxResponseBytes', { min: 1024, integer: true }) ?? out.maxResponseBytes;
   return out;
+}
+
+function bool(w: Walker, node: Node, key: string): boolean | undefined {
+  if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+  w.problem(node, '', `${key}: expected true or false`);
+  return undefined;
 }
 
 function optString(w: Walker, node: Node | null | undefined, context: string, key: string): string | undefined {

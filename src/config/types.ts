@@ -57,6 +57,8 @@ export interface ExporterConfig {
   readonly timeoutMs: number;
   /** How long the LB series of a failing account stay before they are removed. Default 3 intervals. */
   readonly staleAfterMs: number;
+  /** Spread collections over the interval at a stable offset per account (default), or run all at once. */
+  readonly spread: boolean;
   /** Worker threads. Default 2. */
   readonly workers: number;
   readonly zones: Readonly<Record<string, ZoneConfig>>;

@@ -44,6 +44,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     zonePacer: new SharedPacer(z.pacer, z.requestsPerSecond),
     limit: d.limit,
     signal: d.deadline,
+    deadlineMs: task.deadlineMs,
     onRequest: (command, code) => {
       const key = `${command}\0${code}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);

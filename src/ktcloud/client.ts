@@ -41,6 +41,8 @@ export interface ZoneClientOptions {
   readonly limit: LimitFunction;
   /** The collection's deadline. */
   readonly signal: AbortSignal;
+  /** The same deadline as a time (ms since the epoch), to decide whether a retry can still fit. */
+  readonly deadlineMs?: number;
   /** Called once per HTTP attempt with its status code, or `error` when no answer came. */
   readonly onRequest: (command: string, code: string) => void;
 }
@@ -115,10 +117,12 @@ export class ZoneClient {
         // Full jitter keeps many accounts that failed together from retrying together.
         const backoff = this.o.api.retryBaseMs * 2 ** n * (0.5 + Math.random() / 2);
         const waitMs = e.retryAfterMs ?? backoff;
+        // No time left to wait and retry: report what the API said, not the deadline.
+        if (Date.now() + waitMs >= this.deadlineAt()) throw e;
         try {
           await sleep(waitMs, undefined, { signal: this.o.signal });
         } catch {
-          throw this.deadlineError(command);
+          throw e;
         }
       }
     }
@@ -182,6 +186,11 @@ export class ZoneClient {
     }
     const code = e.code ? ` (${e.code})` : '';
     return new KtCloudError({ reason: 'network', zone, command, retryable: true, message: `${command} could not reach ${zone}: ${e.message ?? 'network error'}${code}` });
+  }
+
+  /** When the collection's deadline signal fires (the signal itself does not tell). */
+  private deadlineAt(): number {
+    return this.o.deadlineMs ?? Infinity;
   }
 
   private deadlineError(command: string): KtCloudError {

@@ -42,6 +42,7 @@ export class Exporter {
   private readonly accountPacers = new Map<string, SharedArrayBuffer>();
   private staleTimer: NodeJS.Timeout | undefined;
   private started = false;
+  private startedAt = 0;
   private stopped = false;
 
   constructor(
@@ -67,6 +68,7 @@ export class Exporter {
   /** Starts the schedule: each account at its own stable offset within the interval. */
   start(): void {
     this.started = true;
+    this.startedAt = Date.now();
     for (const r of this.runners.values()) this.schedule(r, Date.now());
     this.staleTimer = setInterval(() => this.expireStale(), Math.min(1000, this.config.intervalMs)).unref();
   }
@@ -147,7 +149,7 @@ export class Exporter {
   /**
    * Next run at this account's slot: a stable offset within the interval, aligned to the clock,
    * so accounts spread out and keep their phase across restarts (with `spread: false`, every
-   * account at the start of the interval). Failing accounts back off.
+   * account at once, from the moment the exporter started). Failing accounts back off.
    */
   private schedule(r: Runner, now: number): void {
     if (this.stopped) return;
@@ -155,7 +157,8 @@ export class Exporter {
     const interval = this.config.intervalMs;
     const backoff = r.failures <= 1 ? 1 : Math.min(2 ** (r.failures - 1), Math.max(1, Math.floor(MAX_BACKOFF_MS / interval)));
     const earliest = now + (backoff - 1) * interval;
-    const offset = this.config.spread ? stableOffset(r.account.name, interval) : 0;
+    // Without spread every account shares one phase: the moment the exporter started.
+    const offset = this.config.spread ? stableOffset(r.account.name, interval) : this.startedAt % interval;
     let at = Math.ceil((earliest - offset) / interval) * interval + offset;
     if (at <= now && r.attempted) at += interval;
     r.nextRunAt = at;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { App, type AppOptions } from '../../src/app.js';
-import { parseConfig } from '../../src/config/load.js';
+import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import type { ExporterConfig } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
 import type { ShardSpec } from '../../src/shard.js';
@@ -33,7 +33,7 @@ export function exporterYaml(sim: SimEndpoints, accounts: readonly TestAccount[]
     .map(([z, url]) => `  ${z}: { endpoint: "${url}" }`)
     .join('\n');
   const accs = accounts.map((a) => `  - { name: "${a.name}", zones: [${a.zones.join(', ')}], id: "${a.id}", password: "${a.password}" }`).join('\n');
-  return `listen: 127.0.0.1:0\n${extra}\nzones:\n${zones}\naccounts:\n${accs}\n`;
+  return `listen: 127.0.0.1:0\n${extra}\nzones:\n${zones}\n${accs ? `accounts:\n${accs}\n` : ''}`;
 }
 
 /** Captures every log line the app writes, for secret-leak checks and assertions. */
@@ -54,6 +54,8 @@ export interface Running<S extends SimEndpoints = Simulator> {
   readonly url: string;
   readonly logs: LogCapture;
   readonly config: ExporterConfig;
+  /** The config file the app was started with. */
+  readonly configFile: string;
   close(): Promise<void>;
 }
 
@@ -68,15 +70,20 @@ export async function startStack<S extends SimEndpoints = Simulator>(opts: {
   app?: Partial<AppOptions>;
   /** Start the schedule (listen() does); default true. */
   schedule?: boolean;
+  /** Reloads re-read the config file (default: reloads return the same config). */
+  reloadFromFile?: boolean;
+  /** Write the config here instead of a fresh temporary folder. */
+  configFile?: string;
 }): Promise<Running<S>> {
   const sim = ('external' in opts.sim ? opts.sim.external : await startSimulator({ listen: '127.0.0.1:0', ...opts.sim })) as S;
   const text = exporterYaml(sim, opts.accounts, opts.yaml ?? 'interval: 30s\ntimeout: 10s');
-  const file = join(mkdtempSync(join(tmpdir(), 'ktcloud-test-')), 'accounts.yaml');
+  const file = opts.configFile ?? join(mkdtempSync(join(tmpdir(), 'ktcloud-test-')), 'accounts.yaml');
   writeFileSync(file, text);
   const config = parseConfig(text, file);
+  const loadConfig = opts.reloadFromFile ? () => loadConfigFile(file) : () => config;
   const logs = new LogCapture();
   const level = opts.logLevel ?? 'info';
-  const app = new App({ config, loadConfig: () => config, log: createLogger({ level, destination: logs }), logLevel: level, shard: opts.shard, watch: false, ...opts.app });
+  const app = new App({ config, loadConfig, log: createLogger({ level, destination: logs }), logLevel: level, shard: opts.shard, watch: false, ...opts.app });
   let url: string;
   if (opts.schedule === false) {
     await app.http.listen({ host: '127.0.0.1', port: 0 });
@@ -89,6 +96,7 @@ export async function startStack<S extends SimEndpoints = Simulator>(opts: {
     url,
     logs,
     config,
+    configFile: file,
     async close() {
       await app.close(5000);
       await sim.close();

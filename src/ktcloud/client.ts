@@ -77,7 +77,8 @@ export class ZoneClient {
         return answer.json;
       } catch (err) {
         if (err instanceof KtCloudError && err.status === 401 && !reauthenticated) {
-          this.token = undefined;
+          // Concurrent calls that failed with the same dead token share one re-authentication.
+          if (this.token === token) this.token = undefined;
           continue;
         }
         throw err;
@@ -85,9 +86,19 @@ export class ZoneClient {
     }
   }
 
-  private async validToken(): Promise<TokenInfo> {
-    if (this.token && this.token.expiresAtMs - Date.now() > TOKEN_RENEW_MARGIN_MS) return this.token;
+  private authenticating: Promise<TokenInfo> | undefined;
+
+  /** The current token, renewed shortly before expiry; one authentication at a time. */
+  private validToken(): Promise<TokenInfo> {
+    if (this.token && this.token.expiresAtMs - Date.now() > TOKEN_RENEW_MARGIN_MS) return Promise.resolve(this.token);
     this.token = undefined;
+    this.authenticating ??= this.authenticate().finally(() => {
+      this.authenticating = undefined;
+    });
+    return this.authenticating;
+  }
+
+  private async authenticate(): Promise<TokenInfo> {
     const body = JSON.stringify({
       auth: {
         identity: { methods: ['password'], password: { user: { domain: { id: 'default' }, name: this.o.cloudId, password: this.o.password } } },

@@ -28,8 +28,8 @@ export interface SimEndpoints {
 }
 
 /** YAML for an exporter config whose zones point at the simulator. */
-export function exporterYaml(sim: SimEndpoints, accounts: readonly TestAccount[], extra = ''): string {
-  const zones = Object.entries(sim.zoneEndpoints())
+export function exporterYaml(sim: SimEndpoints, accounts: readonly TestAccount[], extra = '', extraZones: Record<string, string> = {}): string {
+  const zones = Object.entries({ ...sim.zoneEndpoints(), ...extraZones })
     .map(([z, url]) => `  ${z}: { endpoint: "${url}" }`)
     .join('\n');
   const accs = accounts.map((a) => `  - { name: "${a.name}", zones: [${a.zones.join(', ')}], id: "${a.id}", password: "${a.password}" }`).join('\n');
@@ -74,9 +74,11 @@ export async function startStack<S extends SimEndpoints = Simulator>(opts: {
   reloadFromFile?: boolean;
   /** Write the config here instead of a fresh temporary folder. */
   configFile?: string;
+  /** Zones besides the simulator's: name → endpoint. */
+  extraZones?: Record<string, string>;
 }): Promise<Running<S>> {
   const sim = ('external' in opts.sim ? opts.sim.external : await startSimulator({ listen: '127.0.0.1:0', ...opts.sim })) as S;
-  const text = exporterYaml(sim, opts.accounts, opts.yaml ?? 'interval: 30s\ntimeout: 10s');
+  const text = exporterYaml(sim, opts.accounts, opts.yaml ?? 'interval: 30s\ntimeout: 10s', opts.extraZones);
   const file = opts.configFile ?? join(mkdtempSync(join(tmpdir(), 'ktcloud-test-')), 'accounts.yaml');
   writeFileSync(file, text);
   const config = parseConfig(text, file);
@@ -115,10 +117,11 @@ export function parseExposition(text: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    // `s`: a label value may hold any character but the three escaped ones, \r and U+2028 included.
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/s.exec(line);
     if (!m) throw new Error(`unparseable exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/gs;
     for (let l; (l = re.exec(m[2] ?? '')); ) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     out.push({ name: m[1]!, labels, value: Number(m[3]) });
   }

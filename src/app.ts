@@ -53,6 +53,8 @@ export class App {
   private reloadState = { ok: true, lastSuccessMs: Date.now() as number | null };
   private watcher: ChangeWatcher | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
+  /** The port really listened on (the config may say 0). */
+  private boundPort: number | undefined;
 
   constructor(private readonly o: AppOptions) {
     this.log = o.log;
@@ -82,6 +84,7 @@ export class App {
   async listen(): Promise<string> {
     const { host, port } = this.o.config.listen;
     const address = await this.http.listen({ host, port });
+    this.boundPort = (this.http.server.address() as { port: number } | null)?.port ?? port;
     this.exporter.start();
     if (this.o.watch !== false) {
       const c = this.exporter.currentConfig;
@@ -127,7 +130,7 @@ export class App {
     const c = this.exporter.currentConfig;
     return renderHealth(this.store, {
       version: VERSION,
-      port: c.listen.port,
+      port: this.boundPort ?? c.listen.port,
       intervalMs: c.intervalMs,
       reload: this.reloadState,
       shard: { index: this.shard.index, total: this.shard.total },

@@ -14,6 +14,9 @@ import type { CollectResult, CollectTask } from './protocol.js';
 import { owns, type ShardSpec } from './shard.js';
 import type { Store } from './state/store.js';
 
+/** How late a slot may be noticed and still count as due. */
+const SLOT_GRACE_MS = 250;
+
 /** A failing account waits at most this long between attempts. */
 const MAX_BACKOFF_MS = 10 * 60_000;
 
@@ -160,6 +163,9 @@ export class Exporter {
     // Without spread every account shares one phase: the moment the exporter started.
     const offset = this.config.spread ? stableOffset(r.account.name, interval) : this.startedAt % interval;
     let at = Math.ceil((earliest - offset) / interval) * interval + offset;
+    // A slot passed a few ms ago (timers, a busy event loop) is still this slot, not one a whole
+    // interval away; but an account never runs twice in the slot it has just run in.
+    if (at - interval >= earliest - SLOT_GRACE_MS) at -= interval;
     if (at <= now && r.attempted) at += interval;
     r.nextRunAt = at;
     r.timer = setTimeout(() => {

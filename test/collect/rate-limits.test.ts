@@ -51,6 +51,18 @@ describe('rate limits, measured at the simulator', () => {
     for (const z of s.app.store.all()) expect(z.up).toBe(true);
   });
 
+  it('still hold while 429s and 503s are being retried after Retry-After', async () => {
+    for (const [i, a] of ACCOUNTS.entries()) await s.sim.setFaults(a.id, { rateLimit: { status: i % 2 ? 503 : 429, retryAfterSeconds: 0, every: 3 } });
+    await s.sim.resetStats();
+    await s.app.exporter.collectAll();
+    const stats = (await s.sim.stats({ windowMs: String(WINDOW_MS) })) as { byStatus: Record<string, number>; maxInWindowByZone: Record<string, number>; maxInWindowByAccount: Record<string, number> };
+    expect((stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(10); // retries really happened
+    for (const z of ['DX-M1', 'DX-G']) expect(stats.maxInWindowByZone[z]).toBeLessThanOrEqual(2 * ZONE_RPS + 1);
+    for (const a of ACCOUNTS) expect(stats.maxInWindowByAccount[a.id]).toBeLessThanOrEqual(2 * ACCOUNT_RPS + 1);
+    for (const z of s.app.store.all()) expect(z.up, `${z.account} recovered through retries`).toBe(true);
+    for (const a of ACCOUNTS) await s.sim.setFaults(a.id, {});
+  });
+
   it('per-account concurrency bounds requests in flight', async () => {
     // One account alone with generous rates, so only concurrency limits what is pending.
     const cfg = s.app.exporter.currentConfig;

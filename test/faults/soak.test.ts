@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Faults } from '../../src/simulator/index.js';
+import { eventually, exporterYaml, parseExposition } from '../support/harness.js';
+import { SimProcess } from '../support/sim-process.js';
+
+/**
+ * Soak: many collection cycles of a real exporter process while faults come and go on its
+ * accounts. Memory and open file descriptors (sockets) must stay flat, and once the faults
+ * clear, the set of series must be exactly what the simulator holds. SOAK_CYCLES sets the
+ * length (CI runs a short one; BENCHMARKS.md records a long one).
+ */
+const CYCLES = Number(process.env.SOAK_CYCLES ?? 20);
+const BIN = new URL('../../bin/ktcloud-lb-exporter', import.meta.url).pathname;
+const ACCOUNTS = Array.from({ length: 12 }, (_, i) => ({ name: `soak-${i}`, zones: [['DX-M1', 'DX-G', 'DX-Central'][i % 3]!], id: `soak${i}@example.com`, password: `soak-pw-${i}` }));
+const FAULTS: Faults[] = [
+  { wrongPassword: true },
+  { serverError: { status: 500, every: 2 } },
+  { rateLimit: { status: 429, retryAfterSeconds: 0, every: 2 } },
+  { hang: { commands: ['listLoadBalancerWebServers'], every: 3 } },
+  { malformedJson: { every: 2 } },
+  { expireTokenAfterRequests: 3 },
+  { failServerListFor: { count: 1 } },
+  { errorInBody: { errorcode: 530, every: 2 } },
+];
+
+const children: ChildProcess[] = [];
+let sim: SimProcess | undefined;
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await sim?.close();
+});
+
+function usage(pid: number): { rssMb: number; fds: number } {
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+  return { rssMb: Number(rss) / 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+describe(`soak: ${CYCLES} cycles with mixed faults`, () => {
+  it('keeps memory and sockets flat, and ends with exactly the expected series', async () => {
+    sim = await SimProcess.start({ accounts: ACCOUNTS.map((a, i) => ({ id: a.id, password: a.password, zones: { [a.zones[0]!]: { lbs: 5 + (i % 4), serversPerLb: 3 } } })) });
+    const dir = mkdtempSync(join(tmpdir(), 'ktcloud-soak-'));
+    writeFileSync(join(dir, 'a.yaml'), exporterYaml(sim, ACCOUNTS, 'interval: 1s\ntimeout: 900ms\nstaleAfter: 3s\nspread: false\napi: { requestTimeout: 300ms, retries: 1, retryBase: 10ms }\nlimits: { requestsPerSecond: 200, zoneRequestsPerSecond: 1000 }'));
+    const child = spawn(process.execPath, [BIN, '--config', join(dir, 'a.yaml'), '--listen', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (l) => {
+        const m = /"address":"([^"]+)"/.exec(l);
+        if (m && l.includes('"listening"')) resolve(m[1]!);
+      });
+      child.once('exit', (c) => reject(new Error(`exporter exited ${c}`)));
+    });
+    await eventually(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 15_000, 'ready');
+
+    const samples: Array<{ cycle: number; rssMb: number; fds: number }> = [];
+    for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      // A different third of the accounts misbehaves each cycle, in a different way.
+      for (const [i, a] of ACCOUNTS.entries()) await sim.setFaults(a.id, (i + cycle) % 3 === 0 ? FAULTS[(i + cycle) % FAULTS.length]! : {});
+      await new Promise((r) => setTimeout(r, 1000));
+      await (await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).arrayBuffer();
+      samples.push({ cycle, ...usage(child.pid!) });
+    }
+    for (const a of ACCOUNTS) await sim.setFaults(a.id, {});
+
+    // After the faults clear (failing accounts back off up to a few intervals), the series set is exact.
+    const data = await sim.data();
+    const expected = new Set<string>();
+    for (const a of ACCOUNTS) {
+      const lbs = data.accounts.find((x) => x.id === a.id)!.zones[a.zones[0]!]!.loadBalancers;
+      for (const lb of lbs) {
+        expected.add(`ktcloud_lb_info ${a.name} ${lb.loadbalancerid}`);
+        for (const srv of lb.servers) expected.add(`ktcloud_lb_server_state ${a.name} ${lb.loadbalancerid} ${srv.ipaddress}`);
+      }
+    }
+    const actualSet = async () => {
+      const m = parseExposition(await (await fetch(`${url}/metrics`)).text());
+      if (m.filter((x) => x.name === 'ktcloud_account_up').some((x) => x.value !== 1)) return undefined;
+      return new Set(
+        m.flatMap((x) =>
+          x.name === 'ktcloud_lb_info' ? [`${x.name} ${x.labels.account} ${x.labels.lb_id}`] : x.name === 'ktcloud_lb_server_state' ? [`${x.name} ${x.labels.account} ${x.labels.lb_id} ${x.labels.server_ip}`] : [],
+        ),
+      );
+    };
+    const actual = await eventually(actualSet, 30_000, 'every account up again');
+    expect([...actual].sort()).toEqual([...expected].sort());
+
+    const warm = samples[Math.min(4, samples.length - 1)]!;
+    const last = samples.at(-1)!;
+    const maxFds = Math.max(...samples.slice(4).map((x) => x.fds));
+    console.log(`SOAK ${JSON.stringify({ cycles: CYCLES, accounts: ACCOUNTS.length, warm, last, maxFds, rssGrowthPct: Math.round(((last.rssMb - warm.rssMb) / warm.rssMb) * 1000) / 10 })}`);
+    // Flat: sockets are pooled (keep-alive) and closed; memory does not grow cycle by cycle.
+    expect(maxFds).toBeLessThanOrEqual(warm.fds + 20);
+    expect(last.rssMb).toBeLessThan(warm.rssMb * 1.3);
+  }, 60_000 + CYCLES * 2_000);
+});

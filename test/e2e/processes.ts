@@ -16,20 +16,35 @@ const live = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 let exitHooked = false;
 
+/** Synchronous last resort: SIGKILL whatever is left, remove the temporary folders. */
+function cleanUpNow(): void {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  live.clear();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
-  // 'exit' handlers must be synchronous: SIGKILL whatever is left, remove temporary folders.
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  process.on('exit', cleanUpNow);
+  // vitest ends its fork workers with SIGTERM, which skips 'exit' handlers unless the signal is
+  // handled: clean up, then die of the signal as the default action would.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUpNow();
+      process.kill(process.pid, signal);
+    });
+  }
+  // A fork worker whose vitest parent died (killed alone, not with its process group) stays
+  // behind: its IPC channel closes, so stop the children then.
+  if (process.send) process.once('disconnect', cleanUpNow);
 }
 
 /** A temporary folder removed at process exit at the latest (removeTempDir removes it earlier). */

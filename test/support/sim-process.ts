@@ -3,26 +3,35 @@
  * event loop with the exporter under test: rate limits, benchmarks, end-to-end runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import type { Faults, SimulatorConfig } from '../../src/simulator/index.js';
 
 const CLI = new URL('../../dist/src/simulator/cli.js', import.meta.url).pathname;
 
+/** Simulators still running; killed if the test process exits without closing them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 export class SimProcess {
   private constructor(
     readonly url: string,
     private readonly zones: Record<string, string>,
-    private readonly child: ChildProcess,
+    readonly child: ChildProcess,
+    private readonly dir: string,
   ) {}
 
   static async start(config: SimulatorConfig): Promise<SimProcess> {
     const file = join(mkdtempSync(join(tmpdir(), 'ktcloud-sim-')), 'sim.yaml');
     writeFileSync(file, stringify({ listen: '127.0.0.1:0', ...config }));
     const child = spawn(process.execPath, [CLI, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const line = await new Promise<string>((resolve, reject) => {
@@ -31,7 +40,7 @@ export class SimProcess {
       child.once('exit', (code) => reject(new Error(`simulator exited (${code}): ${stderr}`)));
     });
     const { url, zones } = JSON.parse(line) as { url: string; zones: Record<string, string> };
-    return new SimProcess(url, zones, child);
+    return new SimProcess(url, zones, child, dirname(file));
   }
 
   zoneEndpoints(): Record<string, string> {
@@ -68,10 +77,15 @@ export class SimProcess {
     if (!res.ok) throw new Error(`/_sim/${path} answered ${res.status}: ${await res.text()}`);
   }
 
+  /** SIGTERM, then SIGKILL if it has not exited within 5 s; removes its temporary folder. */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await exited;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exporterYaml, parseExposition } from './support/harness.js';
+import { eventually, exporterYaml, parseExposition } from './support/harness.js';
 import { SimProcess } from './support/sim-process.js';
 
 const BIN = new URL('../bin/ktcloud-lb-exporter', import.meta.url).pathname;
@@ -84,16 +84,20 @@ describe('the ktcloud-lb-exporter command', () => {
     expect(r.stdout + r.stderr).not.toContain('not-the-password');
   });
 
-  it('exits within a bounded time on SIGTERM, with scrapes answered until then', async () => {
+  it('reloads on SIGHUP, and exits within a bounded time on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, '--config', join(dir, 'good.yaml'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (l) => {
+        lines.push(l);
         const m = /"address":"([^"]+)"/.exec(l);
         if (m && l.includes('"listening"')) resolve(m[1]!);
       });
       child.once('exit', (c) => reject(new Error(`exited early: ${c}`)));
     });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    child.kill('SIGHUP');
+    await eventually(() => (lines.some((l) => l.includes('"trigger":"SIGHUP"') && l.includes('configuration reloaded')) ? true : undefined), 10_000, 'reload on SIGHUP');
     const started = Date.now();
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     child.kill('SIGTERM');

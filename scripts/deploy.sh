@@ -53,24 +53,8 @@ overlay=k8s-manifests/overlays/$env_name
 app=ktcloud-lb-exporter-$env_name
 statefulset=statefulset/ktcloud-lb-exporter
 
-# Prints one argument so that the printed line can be pasted into a shell.
-quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
-}
-
-run() {
-  if [[ $DRY_RUN == 1 ]]; then
-    local out="" arg
-    for arg in "$@"; do out+="$(quote "$arg") "; done
-    printf '%s\n' "${out% }"
-  else
-    "$@"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 confirm_prod() {
   [[ $env_name == prod && $DRY_RUN != 1 ]] || return 0

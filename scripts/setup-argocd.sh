@@ -48,24 +48,8 @@ esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Prints one argument so that the printed line can be pasted into a shell.
-quote() {
-  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-    printf '%s' "$1"
-  else
-    printf "'%s'" "${1//\'/\'\\\'\'}"
-  fi
-}
-
-run() {
-  if [[ $DRY_RUN == 1 ]]; then
-    local out="" arg
-    for arg in "$@"; do out+="$(quote "$arg") "; done
-    printf '%s\n' "${out% }"
-  else
-    "$@"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 [[ $DRY_RUN == 1 ]] && printf '# setup-argocd.sh %s (dry run), from %s\n' "$action" "$PWD"
 

@@ -53,6 +53,8 @@ export interface ZoneClientOptions {
  */
 export class ZoneClient {
   token: TokenInfo | undefined;
+  /** The authentication in flight, shared by every call that needs a token meanwhile. */
+  private authenticating: Promise<TokenInfo> | undefined;
 
   constructor(private readonly o: ZoneClientOptions) {
     this.token = o.token;
@@ -85,8 +87,6 @@ export class ZoneClient {
       }
     }
   }
-
-  private authenticating: Promise<TokenInfo> | undefined;
 
   /** The current token, renewed shortly before expiry; one authentication at a time. */
   private validToken(): Promise<TokenInfo> {
@@ -125,7 +125,7 @@ export class ZoneClient {
       } catch (err) {
         const e = this.classify(err, command);
         if (!e.retryable || n >= this.o.api.retries) throw e;
-        // Full jitter keeps many accounts that failed together from retrying together.
+        // Jitter (half to all of the backoff) keeps accounts that failed together from retrying together.
         const backoff = this.o.api.retryBaseMs * 2 ** n * (0.5 + Math.random() / 2);
         const waitMs = e.retryAfterMs ?? backoff;
         // No time left to wait and retry: report what the API said, not the deadline.

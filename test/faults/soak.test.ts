@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Faults } from '../../src/simulator/index.js';
-import { eventually, exporterYaml, parseExposition } from '../support/harness.js';
+import { eventually, exporterYaml, only, parseExposition } from '../support/harness.js';
 import { SimProcess } from '../support/sim-process.js';
 
 /**
@@ -56,13 +56,13 @@ describe(`soak: ${CYCLES} cycles with mixed faults`, () => {
     });
     await eventually(async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : undefined), 15_000, 'ready');
 
-    const samples: Array<{ cycle: number; rssMb: number; fds: number }> = [];
+    const samples: Array<{ cycle: number; rssMb: number; fds: number; heapMb: number }> = [];
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       // A different third of the accounts misbehaves each cycle, in a different way.
       for (const [i, a] of ACCOUNTS.entries()) await sim.setFaults(a.id, (i + cycle) % 3 === 0 ? FAULTS[(i + cycle) % FAULTS.length]! : {});
       await new Promise((r) => setTimeout(r, 1000));
-      await (await fetch(`${url}/metrics`, { headers: { 'accept-encoding': 'gzip' } })).arrayBuffer();
-      samples.push({ cycle, ...usage(child.pid!) });
+      const heap = only(parseExposition(await (await fetch(`${url}/metrics`)).text()), 'nodejs_heap_size_used_bytes')[0]!.value;
+      samples.push({ cycle, ...usage(child.pid!), heapMb: Math.round(heap / 1048576) });
     }
     for (const a of ACCOUNTS) await sim.setFaults(a.id, {});
 
@@ -93,9 +93,15 @@ describe(`soak: ${CYCLES} cycles with mixed faults`, () => {
     const warm = samples[Math.min(4, samples.length - 1)]!;
     const last = samples.at(-1)!;
     const maxFds = Math.max(...samples.slice(4).map((x) => x.fds));
-    console.log(`SOAK ${JSON.stringify({ cycles: CYCLES, accounts: ACCOUNTS.length, warm, last, maxFds, rssGrowthPct: Math.round(((last.rssMb - warm.rssMb) / warm.rssMb) * 1000) / 10 })}`);
-    // Flat: sockets are pooled (keep-alive) and closed; memory does not grow cycle by cycle.
+    const every = Math.max(1, Math.floor(CYCLES / 10));
+    console.log(`SOAK ${JSON.stringify({ cycles: CYCLES, accounts: ACCOUNTS.length, maxFds, curve: samples.filter((x) => x.cycle % every === 0).map((x) => [x.cycle, Math.round(x.rssMb), x.heapMb, x.fds]) })}`);
+    // Sockets are pooled (keep-alive) and closed: the descriptor count stays flat.
     expect(maxFds).toBeLessThanOrEqual(warm.fds + 20);
-    expect(last.rssMb).toBeLessThan(warm.rssMb * 1.3);
+    // Memory: the main thread's live heap stays flat; RSS rises while V8 sizes the heaps of the
+    // main and worker threads (measured: it levels off near 270 MB by cycle 80 with two worker
+    // threads, and worker heaps fall back to ~14 MB used at each major GC), so it gets a ceiling,
+    // not a growth ratio.
+    expect(Math.max(...samples.slice(4).map((x) => x.heapMb))).toBeLessThan(Math.max(64, warm.heapMb * 3));
+    expect(last.rssMb).toBeLessThan(450);
   }, 60_000 + CYCLES * 2_000);
 });

@@ -224,7 +224,7 @@ export class Exporter {
       concurrency: acc.limits.concurrency,
       requestsPerSecond: acc.limits.requestsPerSecond,
       accountPacer: getOrCreate(this.accountPacers, acc.name),
-      deadlineMs: Date.now() + c.timeoutMs,
+      timeoutMs: c.timeoutMs,
       api: c.api,
       logLevel: this.d.logLevel,
     };

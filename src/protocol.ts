@@ -25,11 +25,11 @@ export interface CollectTask {
   readonly requestsPerSecond: number;
   /** Shared pacer state of the account, kept across cycles. */
   readonly accountPacer: SharedArrayBuffer;
-  /** Absolute deadline (ms since the epoch) for the whole collection. */
-  readonly deadlineMs: number;
+  /** Deadline for the whole collection, counted from when a worker starts it. */
+  readonly timeoutMs: number;
   readonly api: ApiOptions;
   readonly logLevel: string;
-  /** Int32 cell the worker writes its threadId into when it starts the task (hang watchdog). */
+  /** Where the worker records its thread and start time for the pool's hang watchdog (see pool/claim.ts). */
   readonly claim?: SharedArrayBuffer;
 }
 

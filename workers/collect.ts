@@ -6,6 +6,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { Agent } from 'undici';
 import { collectAccount } from '../src/collect/collect-account.js';
+import { markStarted } from '../src/pool/claim.js';
 import { createLogger } from '../src/log.js';
 import type { CollectResult, CollectTask } from '../src/protocol.js';
 
@@ -13,11 +14,12 @@ const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 const loggers = new Map<string, ReturnType<typeof createLogger>>();
 
 export default async function collect(task: CollectTask): Promise<unknown> {
-  // Tell the main thread which thread runs this task, so that a hung thread can be terminated.
-  if (task.claim) Atomics.store(new Int32Array(task.claim), 0, threadId);
+  const startedAt = Date.now();
+  // Tell the pool which thread runs this task and since when, so that a hung thread can be terminated.
+  if (task.claim) markStarted(task.claim, threadId, startedAt);
   let log = loggers.get(task.logLevel);
   if (!log) loggers.set(task.logLevel, (log = createLogger({ level: task.logLevel, name: 'worker' })));
-  const result = await collectAccount(task, dispatcher, log.child({ account: task.account }));
+  const result = await collectAccount(task, startedAt + task.timeoutMs, dispatcher, log.child({ account: task.account }));
   return transferable(result);
 }
 

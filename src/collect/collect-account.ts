@@ -13,11 +13,11 @@ import type { LoadBalancer } from '../ktcloud/parse.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
-export async function collectAccount(task: CollectTask, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
-  const deadline = AbortSignal.timeout(Math.max(0, task.deadlineMs - Date.now()));
+export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
+  const deadline = AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()));
   const limit = pLimit(task.concurrency);
   const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-  const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, log: log.child({ zone: z.zone }) })));
+  const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
   return { account: task.account, zones };
 }
 
@@ -26,6 +26,7 @@ interface ZoneDeps {
   readonly limit: LimitFunction;
   readonly accountPacer: SharedPacer;
   readonly deadline: AbortSignal;
+  readonly deadlineMs: number;
   readonly log: Logger;
 }
 
@@ -44,7 +45,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     zonePacer: new SharedPacer(z.pacer, z.requestsPerSecond),
     limit: d.limit,
     signal: d.deadline,
-    deadlineMs: task.deadlineMs,
+    deadlineMs: d.deadlineMs,
     onRequest: (command, code) => {
       const key = `${command}\0${code}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);

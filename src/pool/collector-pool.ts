@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import type { ErrorReason } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
+import { createClaim, readClaim } from './claim.js';
 
 export interface PoolOptions {
   /** Worker threads. */
@@ -19,7 +20,7 @@ export interface PoolOptions {
   readonly tasksPerWorker?: number;
   /** Worker module; default the compiled workers/collect.js. Tests pass fixtures. */
   readonly filename?: string;
-  /** How long past its deadline a task may take before its thread counts as hung. Default 5s. */
+  /** How long past its timeout a started task may take before its thread counts as hung. Default 5s. */
   readonly hangGraceMs?: number;
 }
 
@@ -59,7 +60,7 @@ export class CollectorPool {
       const r = attempt === 1 ? await this.once(task) : await this.quarantine(() => this.once(task));
       if ('result' in r) return r.result;
       if (r.hung) return failure(task, 'timeout', 'worker thread did not answer within the deadline; the thread was replaced');
-      if (attempt >= MAX_ATTEMPTS || task.deadlineMs <= Date.now() || this.closing) {
+      if (attempt >= MAX_ATTEMPTS || this.closing) {
         return failure(task, 'bad_response', `worker thread failed while collecting: ${r.error.message}`);
       }
       this.tasksRerun++;
@@ -68,14 +69,23 @@ export class CollectorPool {
 
   private readonly quarantine = pLimit(1);
 
-  /** One try in the pool, with a watchdog that terminates the thread if the task hangs it. */
+  /**
+   * One try in the pool, with a watchdog: once the task has run for its timeout plus the grace
+   * without answering, its thread is terminated. Time in the queue does not count.
+   */
   private async once(task: CollectTask): Promise<{ result: CollectResult } | { hung: boolean; error: Error }> {
-    const claim = new SharedArrayBuffer(4);
+    const claim = createClaim();
     let hung = false;
-    const watchdog = setTimeout(() => {
-      hung = true;
-      this.terminateThread(Atomics.load(new Int32Array(claim), 0));
-    }, Math.max(0, task.deadlineMs - Date.now()) + this.graceMs);
+    let watchdog: NodeJS.Timeout | undefined;
+    const check = () => {
+      const started = readClaim(claim);
+      const dueAt = (started?.startedAtMs ?? Date.now()) + task.timeoutMs + this.graceMs;
+      if (started && Date.now() >= dueAt) {
+        hung = true;
+        this.terminateThread(started.threadId);
+      } else watchdog = setTimeout(check, Math.max(50, dueAt - Date.now()));
+    };
+    watchdog = setTimeout(check, task.timeoutMs + this.graceMs);
     try {
       return { result: (await this.piscina.run({ ...task, claim })) as CollectResult };
     } catch (err) {

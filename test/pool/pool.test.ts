@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-function task(i: number, account = `acc${i}`, deadlineMs = Date.now() + 10_000): CollectTask {
+function task(i: number, account = `acc${i}`, timeoutMs = 10_000): CollectTask {
   const zone = i % 2 ? 'DX-G' : 'DX-M1';
   return {
     account,
@@ -27,7 +27,7 @@ function task(i: number, account = `acc${i}`, deadlineMs = Date.now() + 10_000):
     concurrency: 4,
     requestsPerSecond: 100,
     accountPacer: SharedPacer.createBuffer(),
-    deadlineMs,
+    timeoutMs,
     api: { ...DEFAULTS.api, retryBaseMs: 10 },
     logLevel: 'silent',
   };
@@ -73,13 +73,15 @@ describe('collector pool (real piscina threads, real simulator)', () => {
     const pool = new CollectorPool({ workers: 2, hangGraceMs: 200, filename: new URL('../fixtures/workers/faulty-worker.mjs', import.meta.url).pathname });
     try {
       const started = Date.now();
-      const hung = pool.run(task(1, 'hanger', Date.now() + 800));
+      const hung = pool.run(task(1, 'hanger', 800));
       const others = await Promise.all([0, 2, 4, 6].map((i) => pool.run(task(i))));
       const h = await hung;
       // Bounded, not fast: without the watchdog the hung task would never come back. (Generous
       // because threads are re-created and reruns go one at a time on a busy 2-core machine.)
       expect(Date.now() - started).toBeLessThan(20_000);
       expect(h.zones[0]).toMatchObject({ ok: false, error: { reason: 'timeout', message: 'worker thread did not answer within the deadline; the thread was replaced (DX-G)' } });
+      // The watchdog counts from the start of the task, not from when it was queued.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800 + 200);
       for (const r of others) expect(r.zones[0]!.ok).toBe(true);
       expect(pool.hungThreadsReplaced).toBe(1);
       expect((await pool.run(task(5))).zones[0]!.ok).toBe(true);

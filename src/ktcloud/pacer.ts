@@ -1,52 +1,83 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Send times remembered per pacer; rates above this many per second use a shorter window. */
+const RING = 256;
+const LOCK = 0;
+const HEAD = 1;
+/** Byte offsets: [lock i32, head i32][next slot i64][ring of send times i64 × RING]. */
+const SLOT_AT = 8;
+const RING_AT = 16;
+
 /**
  * A request pacer whose state lives in a SharedArrayBuffer, so that every worker thread that
  * holds the same buffer draws from one budget: the number of threads never multiplies a limit.
  *
- * Two 64-bit cells (µs since the epoch): the next free slot, which queues callers 1/rate
- * apart, and the time the last request really left. A thread can wake late from its timer
- * (a busy 2-core machine); without the second cell its request would leave close behind the
- * next one and the API would see a burst. With it, two requests never leave closer than
- * 1/rate, as the API counts them.
+ * Two mechanisms, both in µs since the epoch:
+ *  - slots: callers queue 1/rate apart (one compare-and-swap), which spreads requests evenly;
+ *  - a window: a shared ring of the last N send times (N = the rate, W = N / rate seconds) lets a
+ *    request leave only if the N-th send before it is at least W ago. A thread that wakes late
+ *    from its timer would otherwise send right behind the next slot's request and the API would
+ *    see a burst; this holds "at most N in any W" as the API counts, without making every
+ *    later request pay for one late timer.
  */
 export class SharedPacer {
-  private readonly cells: BigInt64Array;
+  private readonly ints: Int32Array;
+  private readonly slot: BigInt64Array;
+  private readonly ring: BigInt64Array;
   private readonly spacingUs: bigint;
+  private readonly n: number;
+  private readonly windowUs: bigint;
 
   constructor(buffer: SharedArrayBuffer, ratePerSecond: number) {
-    this.cells = new BigInt64Array(buffer);
+    this.ints = new Int32Array(buffer, 0, 2);
+    this.slot = new BigInt64Array(buffer, SLOT_AT, 1);
+    this.ring = new BigInt64Array(buffer, RING_AT, RING);
     this.spacingUs = BigInt(Math.max(1, Math.round(1_000_000 / ratePerSecond)));
+    this.n = Math.min(RING, Math.max(1, Math.floor(ratePerSecond)));
+    this.windowUs = BigInt(Math.round((this.n / ratePerSecond) * 1_000_000));
   }
 
   static createBuffer(): SharedArrayBuffer {
-    return new SharedArrayBuffer(16);
+    return new SharedArrayBuffer(RING_AT + RING * 8);
   }
 
   /** Reserves the next slot and returns how many ms to wait for it. */
   reserve(): number {
     const now = nowUs();
     for (;;) {
-      const prev = Atomics.load(this.cells, 0);
-      const slot = prev > now ? prev : now;
-      if (Atomics.compareExchange(this.cells, 0, prev, slot + this.spacingUs) === prev) return Number(slot - now) / 1000;
+      const prev = Atomics.load(this.slot, 0);
+      const at = prev > now ? prev : now;
+      if (Atomics.compareExchange(this.slot, 0, prev, at + this.spacingUs) === prev) return Number(at - now) / 1000;
     }
   }
 
-  /** Waits for a slot, then until 1/rate has passed since the last request left; rejects when aborted. */
+  /** Waits for a slot, then until the window allows one more send; rejects when aborted. */
   async take(signal?: AbortSignal): Promise<void> {
     const waitMs = this.reserve();
     if (waitMs > 0) await sleep(Math.ceil(waitMs), undefined, { signal });
     for (;;) {
       signal?.throwIfAborted();
+      const retryInUs = this.tryRecordSend();
+      if (retryInUs === 0n) return;
+      await sleep(Math.max(1, Math.ceil(Number(retryInUs) / 1000)), undefined, { signal });
+    }
+  }
+
+  /** Records a send now if the window allows it (0), else how long until it will (µs). */
+  private tryRecordSend(): bigint {
+    // A tiny critical section (a few loads and stores); threads only ever spin for that long.
+    while (Atomics.compareExchange(this.ints, LOCK, 0, 1) !== 0);
+    try {
       const now = nowUs();
-      const last = Atomics.load(this.cells, 1);
-      const earliest = last + this.spacingUs;
-      if (now < earliest) {
-        await sleep(Math.ceil(Number(earliest - now) / 1000), undefined, { signal });
-        continue;
-      }
-      if (Atomics.compareExchange(this.cells, 1, last, now) === last) return;
+      const head = Atomics.load(this.ints, HEAD) % this.n;
+      const oldest = Atomics.load(this.ring, head);
+      const freeAt = oldest + this.windowUs;
+      if (now < freeAt) return freeAt - now;
+      Atomics.store(this.ring, head, now);
+      Atomics.store(this.ints, HEAD, (head + 1) % this.n);
+      return 0n;
+    } finally {
+      Atomics.store(this.ints, LOCK, 0);
     }
   }
 }

@@ -42,6 +42,8 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     });
     if (req.method === 'HEAD') return void res.end();
+    // Headers and every buffer of the body leave in one writev.
+    res.cork();
     for (let i = 0; i < bufs.length - 1; i++) res.write(bufs[i]);
     res.end(bufs[bufs.length - 1]);
   });

@@ -21,10 +21,15 @@ export function familyHeader(f: FamilyDef): string {
   return `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
 }
 
-/** `name{a="1",b="2"} value\n`; `labels` must follow the family's label order. */
+/**
+ * `name{a="1",b="2"} value\n`; `labels` must follow the family's label order. Joined from an
+ * array so that the line is one flat string: callers append thousands of lines, and a line
+ * built by `+=` is a tree of small strings that the collector then has to walk.
+ */
 export function sample(name: string, labels: readonly string[], values: readonly string[], value: number): string {
   if (labels.length === 0) return `${name} ${formatValue(value)}\n`;
-  let s = `${name}{`;
-  for (let i = 0; i < labels.length; i++) s += `${i ? ',' : ''}${labels[i]}="${escapeLabelValue(values[i] ?? '')}"`;
-  return `${s}} ${formatValue(value)}\n`;
+  const parts: string[] = [name, '{'];
+  for (let i = 0; i < labels.length; i++) parts.push(i ? ',' : '', labels[i]!, '="', escapeLabelValue(values[i] ?? ''), '"');
+  parts.push('} ', formatValue(value), '\n');
+  return parts.join('');
 }

@@ -1,0 +1,93 @@
+import { gunzipSync } from 'node:zlib';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { LoadBalancer, WebServer } from '../../src/ktcloud/parse.js';
+import { Exposition } from '../../src/metrics/exposition.js';
+import { LB_FAMILIES, LB_FAMILY_ORDER } from '../../src/metrics/families.js';
+import { renderSnapshot } from '../../src/metrics/render-snapshot.js';
+import { familyHeader } from '../../src/metrics/text.js';
+import type { CollectResult } from '../../src/protocol.js';
+import { Store } from '../../src/state/store.js';
+
+/**
+ * The exposition reuses compressed groups of account-zones between rebuilds (see the
+ * performance notes in BENCHMARKS.md). Whatever changes in between (a few accounts, every
+ * account, accounts added, removed or gone stale), the gzip body must inflate to exactly the
+ * plain body, and the plain body must be what a rendering from scratch gives.
+ */
+function result(account: string, zone: string, lbs: number, seq: number): CollectResult {
+  const items = Array.from({ length: lbs }, (_, l) => ({
+    lb: { id: String(1000 + l), name: `lb-${l}-"${account}"`, serviceIp: '10.0.0.1', servicePort: '80', serviceType: l % 2 ? 'HTTP' : 'TCP', option: 'ROUNDROBIN', healthcheckType: 'http', state: 'UP' } as LoadBalancer,
+    servers: l % 3 === 2 ? null : Array.from({ length: 1 + (l % 3) }, (_, s): WebServer => ({ ip: `10.1.${l}.${s}`, port: '8080', state: s ? 'DOWN' : 'UP', connections: seq + s, throughputKbps: seq * 2, ttfbMs: 5, requestsPerSec: seq })),
+  }));
+  return {
+    account,
+    zones: [{ zone, ok: true, startedAtMs: 0, durationMs: 10, requests: [['listLoadBalancers', '200', 1]], token: null, snapshot: renderSnapshot(account, zone, items), summary: { lbs, lbsDown: 0, servers: 0, serversDown: 0 }, partial: null }],
+  };
+}
+
+/** The LB families of the store rendered in one go: header, then every account-zone in order. */
+function fromScratch(store: Store): string {
+  const zones = [...store.all()].filter((z) => z.snapshot !== null);
+  let out = '';
+  LB_FAMILY_ORDER.forEach((key, f) => {
+    out += familyHeader(LB_FAMILIES[key]);
+    for (const z of zones) out += z.snapshot!.text.subarray(z.snapshot!.offsets[f], z.snapshot!.offsets[f + 1]).toString();
+  });
+  return out;
+}
+
+describe('incremental exposition', () => {
+  it('serves, after every kind of change, a gzip body equal to the plain one and to a fresh rendering', async () => {
+    const store = new Store();
+    let health = 0;
+    const exposition = new Exposition(store, () => `# health ${++health}\nktcloud_account_up{account="x"} 1\n`.repeat(3000), new Registry(), 0);
+    const names = Array.from({ length: 23 }, (_, i) => `acc-${i}`);
+    for (const n of names) store.ensureAccount(n, ['DX-M1']);
+    let seq = 0;
+    const check = async () => {
+      const built = await exposition.flush();
+      const parts = await exposition.parts();
+      const plain = Buffer.concat(parts.plain as Buffer[]).toString();
+      expect(gunzipSync(Buffer.concat(parts.gzip as Buffer[])).toString()).toBe(plain);
+      expect(built.plain.toString()).toBe(plain.slice(0, built.plain.length));
+      expect(plain.startsWith(fromScratch(store))).toBe(true);
+      expect(plain).toContain(`# health ${health}\n`);
+    };
+    await check(); // nothing collected yet
+    for (const n of names) store.apply(result(n, 'DX-M1', 1 + (names.indexOf(n) % 5), ++seq));
+    await check(); // everything new
+    for (const i of [0, 5, 22]) store.apply(result(names[i]!, 'DX-M1', 3, ++seq));
+    await check(); // a few groups change
+    store.ensureAccount('acc-new', ['DX-G']);
+    store.apply(result('acc-new', 'DX-G', 2, ++seq));
+    store.removeAccount('acc-3');
+    await check(); // groups shift
+    for (const z of store.all()) if (z.account === 'acc-7') z.up = false;
+    store.expireStale(Date.now() + 1e9, 1);
+    await check(); // a stale account's series are gone
+    for (const n of names) if (n !== 'acc-3') store.apply(result(n, 'DX-M1', 4, ++seq));
+    await check(); // everything again
+    exposition.close();
+  });
+
+  it('keeps the groups that did not change (no recompression of the whole body)', async () => {
+    const store = new Store();
+    const exposition = new Exposition(store, () => '', new Registry(), 0);
+    const groups = () => (exposition as unknown as { groups: object[] }).groups;
+    const names = Array.from({ length: 40 }, (_, i) => `acc-${i}`);
+    for (const n of names) store.ensureAccount(n, ['DX-M1']);
+    for (const n of names) store.apply(result(n, 'DX-M1', 4, 1));
+    await exposition.flush();
+    const before = [...groups()];
+    expect(before.length).toBeGreaterThan(2);
+    store.apply(result('acc-39', 'DX-M1', 4, 2));
+    const second = await exposition.flush();
+    const after = groups();
+    expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
+    after.slice(0, -1).forEach((g, i) => expect(g).toBe(before[i]));
+    expect(after[after.length - 1]).not.toBe(before[before.length - 1]);
+    expect(gunzipSync(second.gzip).toString()).toContain('acc-39');
+    exposition.close();
+  });
+});

@@ -1,26 +1,29 @@
 /**
  * The /accounts HTML page: one row per account, failing first, for operators watching dozens to
- * hundreds of accounts. A single self-contained document (inline CSS and JS, no CDN, no fonts,
- * no images): it works offline and, without JavaScript, as a static snapshot.
+ * hundreds of accounts. Offline (inline CSS, scripts from this server, no CDN, no fonts, no
+ * images) and, without JavaScript, a static snapshot: the server renders every row.
  *
- * With JavaScript the page filters and sorts in place, ticks relative times every second and
+ * With JavaScript (./page/accounts.ts, a module script served as a static file, see
+ * page-assets.ts) the page filters and sorts in place, ticks relative times every second and
  * re-fetches its data every 10 s from the same URL with `?format=json` (`Accept:
  * application/json`), keeping filter, sort and opened zone details. `?refresh=SECONDS` overrides
- * that period (0 turns it off). Links are relative (`./`, `metrics`) so the page also works
- * behind a path prefix.
+ * that period (0 turns it off; clamped to 5 s..1 h). Links are relative (`./`, `metrics`,
+ * `static/...`) so the page also works behind a path prefix. A Content-Security-Policy lets only
+ * this server's scripts run: no inline script, so markup slipped into a name or error message
+ * cannot run either.
  */
-import { BOOT_JS, RENDER_JS } from './accounts-page-client.js';
-import type { AccountView, AccountsView } from './accounts-view.js';
+import type { AccountsView } from './accounts-view.js';
+import { pageAssets } from './page-assets.js';
+import { esc, refreshSeconds, rowsHtml, summaryHtml, titleText } from './page/render.js';
 
-interface SharedRender {
-  esc(s: unknown): string;
-  rowsHtml(accounts: readonly AccountView[], now: number, open: null, empty: string): string;
-  summaryHtml(view: AccountsView, now: number): string;
-  titleText(view: AccountsView): string;
+export interface PageOptions {
+  /** The `?refresh` query parameter as parsed (string, array or absent); clamped here and again by the script. */
+  readonly refresh?: unknown;
 }
 
-// The same renderer the browser runs (see accounts-page-client.ts); a constant of this module, never data.
-const shared = new Function(`${RENDER_JS}\nreturn { esc: esc, rowsHtml: rowsHtml, summaryHtml: summaryHtml, titleText: titleText };`)() as SharedRender;
+/** Inline styles stay (one document, nothing to fetch without JavaScript); scripts only from this origin, fetches only to it. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'";
 
 /** [sort key, label, tooltip, numeric] */
 const COLUMNS: ReadonlyArray<readonly [string, string, string, boolean]> = [
@@ -83,6 +86,8 @@ td.e{min-width:16em;width:30%;overflow-wrap:anywhere}
 td.e.soft{color:var(--muted)}
 .err{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .zdt .err{display:block}
+.retry{color:var(--muted);font-size:12px;white-space:nowrap}
+.retry time small{display:none}
 .down,.bad{color:var(--failing);font-weight:600}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;white-space:nowrap;border:1px solid currentColor}
 .b-ok{color:var(--ok);background:var(--ok-bg)}.b-failing{color:var(--failing);background:var(--failing-bg)}
@@ -99,8 +104,9 @@ tr.zd>td{padding-top:0;background:var(--head)}
 td.empty{text-align:center;color:var(--muted);padding:16px}
 `;
 
-export function renderAccountsPage(view: AccountsView): string {
-  const esc = shared.esc;
+export function renderAccountsPage(view: AccountsView, opts: PageOptions = {}): string {
+  const assets = pageAssets();
+  const every = refreshSeconds(opts.refresh);
   const generated = Date.parse(view.generatedAt);
   const now = Number.isNaN(generated) ? Date.now() : generated;
   const head = COLUMNS.map(
@@ -109,27 +115,28 @@ export function renderAccountsPage(view: AccountsView): string {
   const states = STATES.map((s) => `<label><input type="checkbox" name="state" value="${s}" checked> <span class="badge b-${s}">${s}</span></label>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>${esc(shared.titleText(view))}</title>
+<title>${esc(titleText(view))}</title>
 <style>${CSS}</style>
 <noscript><style>.zt{display:none}tr.zd[hidden]{display:table-row}</style></noscript>
 </head><body>
 <header><h1>KT Cloud LB Exporter · Accounts</h1>
 <nav><a href="./">Home</a><a href="metrics">Metrics</a><a href="?format=json">JSON</a></nav>
-<div id="summary">${shared.summaryHtml(view, now)}</div></header>
+<div id="summary">${summaryHtml(view, now)}</div></header>
 <main>
 <div id="controls" hidden>
 <input id="q" type="search" placeholder="Filter: name, zone or error   ( / )" aria-label="Filter by account name, zone or error" autocomplete="off">
 <fieldset id="states"><legend>Show</legend>${states}</fieldset>
-<span id="shown"></span><span id="live"></span><span id="notice" role="status" hidden></span>
+<span id="shown"></span><span id="live" data-refresh="${every}"></span><span id="notice" role="status" hidden></span>
 </div>
 <noscript><p class="muted">JavaScript is off: this is a snapshot; reload the page for fresh data.</p></noscript>
 <table id="accounts"><thead><tr>${head}</tr></thead>
-<tbody id="rows">${shared.rowsHtml(view.accounts, now, null, 'No accounts on this shard.')}</tbody></table>
+<tbody id="rows">${rowsHtml(view.accounts, now, null, 'No accounts on this shard.')}</tbody></table>
 </main>
 <script type="application/json" id="accounts-data">${jsonForScript(view)}</script>
-<script>${RENDER_JS}${BOOT_JS}</script>
+${assets ? `<script type="module" src="${esc(assets.scriptPath)}"></script>` : '<p class="muted">The page script is not built (npm run build): this is a snapshot.</p>'}
 </body></html>
 `;
 }

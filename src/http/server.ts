@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Exposition } from '../metrics/exposition.js';
 import { renderAccountsPage } from './accounts-page.js';
 import type { AccountsView } from './accounts-view.js';
+import { registerPageAssets } from './page-assets.js';
 
 export interface HttpDeps {
   readonly log: Logger;
@@ -55,14 +56,16 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'waiting for the first collection of every account' });
   });
 
-  app.get<{ Querystring: { format?: string } }>('/accounts', async (req, reply) => {
+  app.get<{ Querystring: { format?: string; refresh?: string | string[] } }>('/accounts', async (req, reply) => {
     const view = d.accountsView();
     const accept = String(req.headers.accept ?? '');
     const wantsJson = req.query.format === 'json' || (accept.includes('application/json') && !accept.includes('text/html'));
     reply.header('cache-control', 'no-store');
     if (wantsJson) return reply.send(view);
-    return reply.type('text/html; charset=utf-8').send(renderAccountsPage(view));
+    return reply.type('text/html; charset=utf-8').send(renderAccountsPage(view, { refresh: req.query.refresh }));
   });
+
+  registerPageAssets(app);
 
   app.post('/-/reload', async (_req, reply) => {
     const r = await d.reload();

@@ -1,11 +1,15 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonForScript, renderAccountsPage } from '../../src/http/accounts-page.js';
+import { CONTENT_SECURITY_POLICY, jsonForScript, renderAccountsPage } from '../../src/http/accounts-page.js';
 import type { AccountView, AccountsView, ErrorView, ZoneView } from '../../src/http/accounts-view.js';
+import { IMMUTABLE, pageAssets, type PageAssets } from '../../src/http/page-assets.js';
+import { refreshSeconds } from '../../src/http/page/render.js';
 import { ARTIFACTS_DIR, NO_CHROMIUM, launchBrowser } from '../support/browser.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -44,6 +48,25 @@ function view(accounts: AccountView[], base: number): AccountsView {
     summary: { accounts: sorted.length, ok: count('ok'), failing: count('failing'), stale: count('stale'), pending: count('pending') },
     accounts: sorted,
   };
+}
+
+/**
+ * The browser build of src/http/page/ in dist/ (tests run the server from source, which serves
+ * it from there), checked to be newer than its sources so a test never drives a stale script.
+ */
+function builtPageAssets(): PageAssets {
+  const assets = pageAssets();
+  const src = fileURLToPath(new URL('../../src/http/page/', import.meta.url));
+  const out = fileURLToPath(new URL('../../dist/src/http/page/', import.meta.url));
+  const stale = readdirSync(src).filter((f) => f.endsWith('.ts')).filter((f) => {
+    try {
+      return statSync(join(out, f.replace(/\.ts$/, '.js'))).mtimeMs < statSync(join(src, f)).mtimeMs;
+    } catch {
+      return true;
+    }
+  });
+  if (!assets || stale.length) throw new Error(`dist/src/http/page is missing or older than ${stale.join(', ')}: run npm run build`);
+  return assets;
 }
 
 const AUTH_MESSAGE = 'authentication failed (HTTP 401) for DX-M1';
@@ -134,13 +157,60 @@ describe('renderAccountsPage', () => {
   it('says so when there is no account', () => {
     expect(renderAccountsPage(view([], base))).toContain('No accounts on this shard.');
   });
+
+  it('loads its script from this server under a content hash, and allows no inline script', () => {
+    const assets = builtPageAssets();
+    expect(html).toContain(`<script type="module" src="static/${assets.hash}/accounts.js"></script>`);
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`);
+    expect(CONTENT_SECURITY_POLICY).toMatch(/(^|; )script-src 'self'(;|$)/);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline/);
+    // every script element either loads a file or holds data the browser never runs
+    const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]!.trim());
+    expect(scripts).toEqual(['type="application/json" id="accounts-data"', `type="module" src="static/${assets.hash}/accounts.js"`]);
+    expect(assets.get(assets.hash, 'accounts.js')?.body.toString()).toMatch(/from '\.\/render\.js'/);
+    expect(assets.get(assets.hash, 'render.js')).toBeDefined();
+    expect(assets.get('0'.repeat(16), 'accounts.js')).toBeUndefined();
+    expect(assets.get(assets.hash, '../accounts-page.js')).toBeUndefined();
+  });
+
+  it('clamps ?refresh to 5 s..1 h, 0 turning it off, in the page and in the shared rule the script applies', () => {
+    const refreshOf = (raw: unknown) => /<span id="live" data-refresh="([^"]*)">/.exec(renderAccountsPage(fixture(base), { refresh: raw }))?.[1];
+    expect(refreshOf(undefined)).toBe('10');
+    expect(refreshOf('0.001')).toBe('5');
+    expect(refreshOf('1')).toBe('5');
+    expect(refreshOf('0')).toBe('0');
+    expect(refreshOf('30')).toBe('30');
+    expect(refreshOf('1e9')).toBe('3600');
+    expect(refreshOf(['0.001', '60'])).toBe('5');
+    for (const bad of ['', 'x', '-3', 'NaN']) expect(refreshOf(bad)).toBe('10');
+    expect(refreshSeconds('0.001')).toBe(5);
+    expect(refreshSeconds(null)).toBe(10);
+  });
+
+  it('says when a backing-off account is tried next and after how many failures, and nothing without those fields', () => {
+    const failing = fixture(base).accounts[0]!;
+    expect(failing.state).toBe('failing');
+    const withRetry = { ...failing, nextAttempt: new Date(base + 120_000).toISOString(), failures: 3 };
+    const page = renderAccountsPage(view([withRetry], base));
+    const retry = /<div class="retry">(.*?)<\/div>/.exec(page)?.[1] ?? '';
+    expect(retry.replace(/<small>.*?<\/small>/g, '').replace(/<[^>]+>/g, '')).toBe('next attempt in 2m (after 3 failures)');
+    expect(retry).toContain(`data-t="${withRetry.nextAttempt}" data-k="next"`);
+    const noNext = { ...withRetry, nextAttempt: null };
+    expect(renderAccountsPage(view([noNext], base))).not.toContain('class="retry"');
+    expect(renderAccountsPage(view([failing], base))).not.toContain('class="retry"');
+    // a healthy account with no failure has nothing to say about retries
+    const healthy = fixture(base).accounts.find((a) => a.state === 'ok')!;
+    const calm = { ...healthy, nextAttempt: healthy.nextRun, failures: 0 };
+    expect(renderAccountsPage(view([calm], base))).not.toContain('class="retry"');
+  });
 });
 
 describe('accounts page in chromium', () => {
   let browser: Browser | undefined;
   let server: Server;
   let origin = '';
-  let html = '';
+  let served: AccountsView = view([], Date.now());
+  let assets: PageAssets;
   let json: () => { status: number; body: string } = () => ({ status: 500, body: '' });
   /** Like the real server: a view made at request time. */
   const fresh = (v: AccountsView) => () => ({ status: 200, body: JSON.stringify({ ...v, generatedAt: new Date().toISOString() }) });
@@ -148,15 +218,25 @@ describe('accounts page in chromium', () => {
 
   beforeAll(async () => {
     browser = await launchBrowser();
+    if (!browser) return;
+    assets = builtPageAssets();
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
+      const file = /^\/static\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+      if (file) {
+        // what registerPageAssets serves (its headers are checked against the real server in accounts-browser.test.ts)
+        const asset = assets.get(file[1]!, file[2]!);
+        if (!asset) return void res.writeHead(404).end();
+        return void res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': IMMUTABLE }).end(asset.body);
+      }
       if (url.pathname !== '/accounts') return void res.writeHead(404).end();
       if (url.searchParams.get('format') === 'json') {
         jsonAccepts.push(String(req.headers.accept));
         const r = json();
         return void res.writeHead(r.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(r.body);
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+      const html = renderAccountsPage(served, { refresh: url.searchParams.get('refresh') });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -173,22 +253,31 @@ describe('accounts page in chromium', () => {
 
   it('shows failing first, filters, sorts, fits 1366x768, stays local and refreshes itself', async (ctx) => {
     if (!browser) return ctx.skip(NO_CHROMIUM);
-    const first = fixture(Date.now());
-    html = renderAccountsPage(first);
+    // acme-prod backs off: the fields a newer view adds (nextAttempt, failures) show under its error
+    const plain = fixture(Date.now());
+    const retrying = { ...plain.accounts[0]!, nextAttempt: new Date(Date.now() + 150_000).toISOString(), failures: 4 };
+    const first: AccountsView = { ...plain, accounts: [retrying, ...plain.accounts.slice(1)] };
+    served = first;
     json = fresh(first);
 
     const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    // Time flows as usual; fastForward jumps to the next data refresh instead of waiting 10 s for it.
+    await page.clock.install();
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
 
-    await page.goto(`${origin}/accounts?refresh=1`);
+    await page.goto(`${origin}/accounts`);
     await page.waitForSelector('#controls:not([hidden])');
+    expect(await page.locator('#live').innerText()).toBe('auto-refresh every 10s');
+    expect(requests).toContain(`${origin}/${assets.scriptPath}`);
+    expect(requests).toContain(`${origin}/static/${assets.hash}/render.js`);
     expect((await names(page))[0]).toBe('acme-prod');
     const firstRow = page.locator('#rows tr.acct').first();
     await expect.poll(() => firstRow.innerText()).toContain(AUTH_MESSAGE);
     expect(await firstRow.innerText()).toMatch(/auth · 401/);
+    expect(await firstRow.locator('.retry').innerText()).toBe('next attempt in 2m (after 4 failures)');
     expect(await firstRow.locator('.badge').innerText()).toBe('failing');
     expect(await page.locator('tr[data-name="team-payments-korea-central"] .partial').count()).toBe(1);
 
@@ -232,6 +321,7 @@ describe('accounts page in chromium', () => {
     // a failed refresh keeps the old rows and says so
     await page.fill('#q', '-');
     json = () => ({ status: 503, body: '{}' });
+    await page.clock.fastForward(10_000);
     await page.waitForSelector('#notice:not([hidden])', { timeout: 5000 });
     expect(await page.locator('#notice').innerText()).toMatch(/refresh failed \(HTTP 503\)/);
     expect(await page.locator('#rows tr.acct').count()).toBeGreaterThan(5);
@@ -240,6 +330,7 @@ describe('accounts page in chromium', () => {
     const recovered = account('acme-prod', [zone('DX-M1', Date.now(), { lbs: 12, lbsDown: 0, servers: 48 })], Date.now());
     const second = view([recovered, ...first.accounts.filter((a) => a.name !== 'acme-prod'), account('zz-new', [zone('KR-M', Date.now())], Date.now())], Date.now());
     json = fresh(second);
+    await page.clock.fastForward(10_000);
     await page.waitForSelector('tr[data-name="zz-new"]', { timeout: 5000 });
     expect(await page.locator('#notice').isHidden()).toBe(true);
     expect(await page.locator('tr[data-name="acme-prod"] .badge').innerText()).toBe('ok');
@@ -255,9 +346,28 @@ describe('accounts page in chromium', () => {
     await page.close();
   });
 
+  it('runs its own module script but no inline one: the Content-Security-Policy blocks it', async (ctx) => {
+    if (!browser) return ctx.skip(NO_CHROMIUM);
+    served = fixture(Date.now());
+    const page = await browser.newPage();
+    await page.goto(`${origin}/accounts`);
+    await page.waitForSelector('#controls:not([hidden])'); // only the module script shows the controls
+    const inline = await page.evaluate(
+      () =>
+        new Promise<{ directive: string; ran: boolean }>((resolve) => {
+          document.addEventListener('securitypolicyviolation', (e) => setTimeout(() => resolve({ directive: e.effectiveDirective, ran: 'inlineRan' in window })), { once: true });
+          const el = document.createElement('script');
+          el.textContent = 'window.inlineRan = true';
+          document.body.append(el);
+        }),
+    );
+    expect(inline).toEqual({ directive: 'script-src-elem', ran: false });
+    await page.close();
+  });
+
   it('works without JavaScript from the server-rendered rows', async (ctx) => {
     if (!browser) return ctx.skip(NO_CHROMIUM);
-    html = renderAccountsPage(fixture(Date.now()));
+    served = fixture(Date.now());
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
     await page.goto(`${origin}/accounts`);

@@ -10,7 +10,7 @@ import type { Node } from 'yaml';
 import { ACCOUNT_NAME, makeAccount } from './account.js';
 import { readCredentialFile, readSmallFile } from './credentials.js';
 import type { AccountConfig, Limits, ZoneConfig } from './types.js';
-import { splitList, type Walker } from './yaml-walk.js';
+import { isShowable, splitList, type Walker } from './yaml-walk.js';
 
 export async function scanAccountsDir(
   w: Walker,
@@ -77,7 +77,7 @@ async function scanFolder(
   }
   const unknown = zones.find((z) => !ctx.zones[z]);
   if (unknown) {
-    problem(`CLOUD_ZONE: unknown zone "${unknown}" (known: ${Object.keys(ctx.zones).join(', ')})`);
+    problem(`CLOUD_ZONE: unknown zone ${isShowable(unknown) ? `"${unknown}"` : '(not shown: not a zone name)'} (known: ${Object.keys(ctx.zones).join(', ')})`);
     return undefined;
   }
   if (!id || !password) return undefined;

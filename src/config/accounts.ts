@@ -37,12 +37,12 @@ export async function parseAccounts(w: Walker, node: Node, ctx: AccountContext, 
 async function parseAccount(w: Walker, node: Node, index: number, ctx: AccountContext): Promise<AccountConfig | undefined> {
   const before = w.problems.length;
   const nameNode = isMap(node) ? (node.get('name', true) as Node | undefined) : undefined;
-  const rawName = isScalar(nameNode) ? String(nameNode.value) : undefined;
+  const rawName = isScalar(nameNode) && ACCOUNT_NAME.test(String(nameNode.value)) ? String(nameNode.value) : undefined;
   const context = rawName ? `account "${rawName}"` : `accounts[${index}]`;
   const f = w.entries(node, context, KEYS.account);
   if (!f.has('name')) w.problem(node, context, 'name: required');
   const name = f.has('name') ? w.string(f.get('name')!.value, context, 'name') : undefined;
-  if (name !== undefined && !ACCOUNT_NAME.test(name)) w.problem(f.get('name')!.value, context, `name: "${name}" may only contain letters, digits, "_", "." and "-"`);
+  if (name !== undefined && !ACCOUNT_NAME.test(name)) w.problem(f.get('name')!.value, context, 'name: may only contain letters, digits, "_", "." and "-" (not shown)');
   const zonesNode = f.get('zones')?.value;
   if (!zonesNode) w.problem(node, context, 'zones: required (e.g. zones: [DX-M1])');
   const zones = zonesNode ? checkZones(w, zonesNode, context, w.stringList(zonesNode, context, 'zones') ?? [], ctx.zones) : [];

@@ -79,7 +79,9 @@ export async function credential(
   if (k.endsWith('Env')) {
     const v = ctx.env[text];
     if (!v) {
-      w.problem(valueNode, context, `${k}: environment variable ${text} is not set`);
+      // A password pasted where a variable name belongs must not be echoed: show only names.
+      const shown = /^[A-Z_][A-Z0-9_]{0,127}$/.test(text) ? text : '(not shown: not an environment variable name)';
+      w.problem(valueNode, context, `${k}: environment variable ${shown} is not set`);
       return undefined;
     }
     return new Secret(v.trim());

@@ -3,7 +3,7 @@ import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import { formatDuration, parseDuration } from './duration.js';
 import { DEFAULTS, KEYS, leaf, sectionOptions, type OptionSpec } from './schema.js';
 import type { Limits, ZoneConfig } from './types.js';
-import type { Walker } from './yaml-walk.js';
+import { isShowable, type Walker } from './yaml-walk.js';
 import { builtinZones, checkEndpoint } from './zones.js';
 
 type Value = number | boolean | string;
@@ -82,9 +82,9 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
     w.problem(node, '', 'zones: expected a mapping of zone name to { endpoint }');
     return zones;
   }
-  for (const pair of node.items) {
+  for (const [i, pair] of node.items.entries()) {
     const name = isScalar(pair.key) ? String(pair.key.value) : '';
-    const context = `zone "${name}"`;
+    const context = isShowable(name) ? `zone "${name}"` : `zones[${i}]`;
     const f = w.entries(pair.value as Node, context, KEYS.zone);
     const base = zones[name];
     let endpoint = base?.endpoint;
@@ -104,7 +104,7 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
 export function checkZones(w: Walker, node: Node, context: string, names: readonly string[], zones: Readonly<Record<string, ZoneConfig>>): string[] {
   const out: string[] = [];
   for (const z of names) {
-    if (!zones[z]) w.problem(node, context, `unknown zone "${z}" (known: ${Object.keys(zones).join(', ')})`);
+    if (!zones[z]) w.problem(node, context, `unknown zone ${isShowable(z) ? `"${z}"` : '(not shown: not a zone name)'} (known: ${Object.keys(zones).join(', ')})`);
     else if (out.includes(z)) w.problem(node, context, `zone "${z}" is listed twice`);
     else out.push(z);
   }

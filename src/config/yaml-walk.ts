@@ -108,6 +108,15 @@ export function splitList(text: string): string[] {
 }
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const NAME_LIKE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Text of the file is repeated in a message only when it is a well-formed name (no spaces,
+ * short): a line folded into a value by a bad indent, password included, never is.
+ */
+export function isShowable(text: string): boolean {
+  return NAME_LIKE.test(text);
+}
 
 /**
  * What a node is, for messages. Text is never quoted back: a mis-indented line can fold a

@@ -27,7 +27,7 @@ describe('config: each bad fixture gives its exact message', () => {
     ['bad-duration.yaml', [`${F}/bad-duration.yaml:1: interval: not a duration (use e.g. 500ms, 30s, 5m)`]],
     ['timeout-over-interval.yaml', [`${F}/timeout-over-interval.yaml:2: timeout: 1m is longer than the interval (10s)`]],
     ['two-password-sources.yaml', [`${F}/two-password-sources.yaml:2: account "team-a": password: give only one of password, passwordEnv`]],
-    ['bad-name.yaml', [`${F}/bad-name.yaml:2: account "team a/b": name: "team a/b" may only contain letters, digits, "_", "." and "-"`]],
+    ['bad-name.yaml', [`${F}/bad-name.yaml:2: accounts[0]: name: may only contain letters, digits, "_", "." and "-" (not shown)`]],
     ['bad-limits.yaml', [`${F}/bad-limits.yaml:3: limits: unknown key "requestsPerSecnd" (did you mean "requestsPerSecond"?)`, `${F}/bad-limits.yaml:2: limits: concurrency: expected an integer >= 1, got number 0`]],
     ['no-accounts.yaml', [`${F}/no-accounts.yaml:1: no accounts: give \`accounts:\` or \`accountsDir:\``]],
   ];

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     const body = await app.exposition.flush();
     const parts = await app.exposition.parts();
     process.stdout.write(body.plain);
-    process.stdout.write(parts.plain[1]!);
+    process.stdout.write(parts.plain.at(-1)!); // the process metrics, after the body
     const failed = [...app.store.all()].filter((z) => !z.up);
     for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);
     await app.close();

@@ -4,6 +4,13 @@
  * generated from it (test/config/schema.test.ts fails when the README drifts).
  */
 import { formatDuration } from './duration.js';
+import type { ExporterConfig } from './types.js';
+
+/** Dotted paths into ExporterConfig (`api.retries`): a `field` naming none fails to compile. */
+type Paths<T> = {
+  [K in keyof T & string]: T[K] extends readonly unknown[] ? K : T[K] extends object ? K | `${K}.${Paths<T[K]>}` : K;
+}[keyof T & string];
+export type ConfigPath = Paths<ExporterConfig>;
 
 /** How a value is read: durations are text like `30s` and stored in milliseconds. */
 export type OptionType = 'listen' | 'duration' | 'integer' | 'number' | 'boolean' | 'other';
@@ -17,7 +24,7 @@ export interface OptionSpec {
   /** Smallest accepted value (ms for durations). */
   readonly min?: number;
   /** Where the value lands in ExporterConfig (a dotted path), for --check-config and the defaults test. */
-  readonly field?: string;
+  readonly field?: ConfigPath;
   /** Shown in the README instead of the formatted default. */
   readonly defaultText?: string;
   /** Also accepted under `accounts[].limits` (a per-account override). */

@@ -75,9 +75,13 @@ export async function credential(
   const valueNode = f.get(k)!.value;
   const text = w.secretString(valueNode, context, k);
   if (text === undefined) return undefined;
-  if (k === key) return new Secret(text);
+  if (k === key) return bounded(text, (msg) => w.problem(valueNode, context, `${k}: ${msg}`));
   if (k.endsWith('Env')) {
     const v = ctx.env[text];
+    if (v && !withinLimit(v)) {
+      w.problem(valueNode, context, `${k}: the variable's value is longer than ${MAX_CREDENTIAL_BYTES} bytes`);
+      return undefined;
+    }
     if (!v) {
       // A password pasted where a variable name belongs must not be echoed: show only names.
       const shown = /^[A-Z_][A-Z0-9_]{0,127}$/.test(text) ? text : '(not shown: not an environment variable name)';
@@ -89,6 +93,17 @@ export async function credential(
   const value = await readCredentialFile(text, (msg) => w.problem(valueNode, context, `${k}: ${msg}`), ctx.warnings, context);
   if (value !== undefined) ctx.files.push(resolve(text));
   return value;
+}
+
+/** The same bound as files, for literal and environment credentials. */
+export function withinLimit(value: string): boolean {
+  return Buffer.byteLength(value) <= MAX_CREDENTIAL_BYTES;
+}
+
+function bounded(text: string, fail: (msg: string) => void): Secret | undefined {
+  if (withinLimit(text)) return new Secret(text);
+  fail(`longer than ${MAX_CREDENTIAL_BYTES} bytes`);
+  return undefined;
 }
 
 function errnoText(err: unknown): string {

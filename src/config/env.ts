@@ -5,6 +5,7 @@
  * that mode can be pointed at a proxy or at the simulator.
  */
 import { makeAccount } from './account.js';
+import { MAX_CREDENTIAL_BYTES, withinLimit } from './credentials.js';
 import { ConfigError } from './errors.js';
 import { parseListen } from './listen.js';
 import { DEFAULTS } from './schema.js';
@@ -54,6 +55,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
   const unknown = wanted.filter((z) => !zones[z]);
   if (unknown.length > 0) throw new ConfigError([`environment: CLOUD_ZONE: unknown zone "${unknown[0]}" (known: ${Object.keys(zones).join(', ')})`]);
   const problems: string[] = [];
+  for (const v of ['CLOUD_ID', 'CLOUD_PASSWORD'] as const) if (!withinLimit(env[v]!)) problems.push(`environment: ${v}: longer than ${MAX_CREDENTIAL_BYTES} bytes`);
   if (env.CLOUD_ENDPOINT) {
     const bad = checkEndpoint(env.CLOUD_ENDPOINT);
     if (bad) problems.push(`environment: CLOUD_ENDPOINT: ${bad}`);

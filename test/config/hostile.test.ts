@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_CREDENTIAL_BYTES } from '../../src/config/credentials.js';
-import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { ConfigError, configFromEnvironment, loadConfigFile, parseConfig } from '../../src/config/load.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'ktcloud-hostile-'));
@@ -50,6 +50,21 @@ describe('credential files must be small regular files', () => {
     const yaml = (f: string) => `accounts:\n  - { name: a, zones: [DX-M1], id: "x", passwordFile: ${join(dir, f)} }\n`;
     expect((await parseConfig(yaml('ok'), 'c.yaml', { env: {} })).accounts[0]!.password.reveal()).toHaveLength(MAX_CREDENTIAL_BYTES);
     expect(await problems(() => parseConfig(yaml('big'), 'c.yaml', { env: {} }))).toEqual([`c.yaml:2: account "a": passwordFile: ${join(dir, 'big')} is larger than 4096 bytes`]);
+  });
+});
+
+describe('literal and environment credentials have the same bound', () => {
+  const big = 'p'.repeat(MAX_CREDENTIAL_BYTES + 1);
+  it('a literal password over 4096 bytes', async () => {
+    const text = `accounts:\n  - { name: a, zones: [DX-M1], id: "x", password: "${big}" }\n`;
+    expect(await problems(() => parseConfig(text, 'c.yaml', { env: {} }))).toEqual(['c.yaml:2: account "a": password: longer than 4096 bytes']);
+  });
+  it('a passwordEnv whose value is over 4096 bytes', async () => {
+    const text = `accounts:\n  - { name: a, zones: [DX-M1], id: "x", passwordEnv: "PW" }\n`;
+    expect(await problems(() => parseConfig(text, 'c.yaml', { env: { PW: big } }))).toEqual([`c.yaml:2: account "a": passwordEnv: the variable's value is longer than 4096 bytes`]);
+  });
+  it('a CLOUD_PASSWORD over 4096 bytes in environment mode', () => {
+    expect(() => configFromEnvironment({ CLOUD_ID: 'x', CLOUD_PASSWORD: big, CLOUD_ZONE: 'DX-M1' })).toThrow(/^environment: CLOUD_PASSWORD: longer than 4096 bytes$/);
   });
 });
 

@@ -7,6 +7,7 @@
 import { makeAccount } from './account.js';
 import { MAX_CREDENTIAL_BYTES, withinLimit } from './credentials.js';
 import { ConfigError } from './errors.js';
+import { freezeConfig } from './freeze.js';
 import { parseListen } from './listen.js';
 import { DEFAULTS } from './schema.js';
 import { Secret } from './secret.js';
@@ -66,7 +67,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
   const listen = parseListen(opts.listen ?? DEFAULTS.listen);
   if (typeof listen === 'string') problems.push(`--listen: ${listen}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  return {
+  return freezeConfig({
     source: 'environment',
     listen: listen as { host: string; port: number },
     intervalMs: DEFAULTS.intervalMs,
@@ -80,5 +81,5 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
     accounts: [makeAccount({ name: 'default', zones: wanted, id: new Secret(env.CLOUD_ID!), password: new Secret(env.CLOUD_PASSWORD!), limits: DEFAULTS.limits, origin: ENV_ORIGIN })],
     watchFiles: [],
     warnings,
-  };
+  });
 }

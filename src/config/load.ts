@@ -11,10 +11,10 @@ import { scanAccountsDir } from './accounts-dir.js';
 import { formatDuration } from './duration.js';
 import { applyZoneEndpointEnv, configFromEnvironment, hasEnvironmentAccount } from './env.js';
 import { ConfigError } from './errors.js';
+import { freezeConfig } from './freeze.js';
 import { parseListen } from './listen.js';
 import { checkZones, parseApi, parseLimits, parseZones, readOptions } from './options.js';
 import { DEFAULTS, KEYS, sectionOptions } from './schema.js';
-import { Secret } from './secret.js';
 import type { AccountConfig, ExporterConfig } from './types.js';
 import { syntaxMessage, Walker } from './yaml-walk.js';
 
@@ -49,7 +49,7 @@ export async function loadConfig(explicitPath: string | undefined, opts: LoadOpt
     return loadConfigFile(DEFAULT_CONFIG_PATH, opts, warnings);
   }
   const fromEnv = configFromEnvironment(env, opts);
-  if (fromEnv) return freezeConfig(fromEnv);
+  if (fromEnv) return fromEnv;
   throw new ConfigError([
     `no configuration: ${DEFAULT_CONFIG_PATH} does not exist; give --config FILE (or KTCLOUD_CONFIG), or set CLOUD_ID, CLOUD_PASSWORD and CLOUD_ZONE`,
   ]);
@@ -136,15 +136,4 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
     watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles)],
     warnings,
   });
-}
-
-function freezeConfig(c: ExporterConfig): ExporterConfig {
-  const deep = (o: unknown): void => {
-    if (o && typeof o === 'object' && !Object.isFrozen(o) && !(o instanceof Secret)) {
-      Object.freeze(o);
-      for (const v of Object.values(o)) deep(v);
-    }
-  };
-  deep(c);
-  return c;
 }

@@ -135,6 +135,7 @@ export function kind(node: Node | null | undefined): string {
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'null';
+    if (v === '') return 'an empty string';
     return typeof v === 'string' ? 'a string' : `a ${typeof v}`;
   }
   return 'an unsupported value';

@@ -113,6 +113,7 @@ describe('config: the original exporter interface', () => {
     const c = configFromEnvironment({ CLOUD_ID: 'me@example.com', CLOUD_PASSWORD: 'pw', CLOUD_ZONE: 'DX-Central' })!;
     expect(c.accounts.map((a) => [a.name, a.zones])).toEqual([['default', ['DX-Central']]]);
     expect(c.listen.port).toBe(9105);
+    expect(Object.isFrozen(c.accounts[0]!.zones) && Object.isFrozen(c.zones['DX-Central'])).toBe(true);
   });
 
   it('rejects an unknown CLOUD_ZONE', () => {

@@ -21,7 +21,7 @@ import { ChangeWatcher } from './watch.js';
 export interface AppOptions {
   readonly config: ExporterConfig;
   /** Builds a fresh config for a reload (re-reads the file and every credential). */
-  readonly loadConfig: () => ExporterConfig;
+  readonly loadConfig: () => ExporterConfig | Promise<ExporterConfig>;
   readonly log: Logger;
   readonly logLevel?: string;
   readonly shard?: ShardSpec;
@@ -104,10 +104,10 @@ export class App {
     return this.reloading;
   }
 
-  private doReload(trigger: string): ReloadOutcome {
+  private async doReload(trigger: string): Promise<ReloadOutcome> {
     let next: ExporterConfig;
     try {
-      next = this.o.loadConfig();
+      next = await this.o.loadConfig();
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [String((err as Error).message)];
       this.reloadState = { ...this.reloadState, ok: false };

@@ -1,7 +1,7 @@
 /** Entry point: flags → config → app. Exits non-zero before listening when the config is bad. */
 import { App } from './app.js';
 import { parseCli, UsageError, USAGE } from './cli.js';
-import { ConfigError, resolveConfig } from './config/load.js';
+import { ConfigError, loadConfig } from './config/load.js';
 import { describeConfig } from './config/describe.js';
 import type { ExporterConfig } from './config/types.js';
 import { createLogger } from './log.js';
@@ -21,10 +21,10 @@ async function main(): Promise<number> {
   if (cli.help) return void process.stdout.write(USAGE), 0;
   if (cli.version) return void process.stdout.write(`ktcloud-lb-exporter ${VERSION}\n`), 0;
 
-  const load = (): ExporterConfig => resolveConfig(cli.config, { listen: cli.listen });
+  const load = (): Promise<ExporterConfig> => loadConfig(cli.config, { listen: cli.listen });
   let config: ExporterConfig;
   try {
-    config = load();
+    config = await load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`ktcloud-lb-exporter: invalid configuration:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     const body = await app.exposition.flush();
     const parts = await app.exposition.parts();
     process.stdout.write(body.plain);
-    process.stdout.write(parts.plain[1]!);
+    process.stdout.write(parts.plain.at(-1)!); // the process metrics, after the body
     const failed = [...app.store.all()].filter((z) => !z.up);
     for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);
     await app.close();

@@ -1,13 +1,24 @@
-/** The --check-config summary: what will run, never a credential. */
+/** The --check-config summary: what will run, never a credential. Settings come from the schema. */
 import { owns, type ShardSpec } from '../shard.js';
-import { formatDuration } from './duration.js';
+import { formatValue, SCHEMA, type OptionSpec } from './schema.js';
 import type { ExporterConfig } from './types.js';
 
+/** The value at a dotted ExporterConfig path (`api.retries`). */
+export function valueAt(c: ExporterConfig, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+}
+
 export function describeConfig(c: ExporterConfig, shard: ShardSpec): string {
+  const settings = (SCHEMA as readonly OptionSpec[]).filter((o) => o.field);
+  const width = Math.max(...settings.map((o) => o.key.length));
   const lines = [
     `config: ${c.source} is valid`,
-    `listen: ${c.listen.host}:${c.listen.port}  interval: ${formatDuration(c.intervalMs)}  timeout: ${formatDuration(c.timeoutMs)}  staleAfter: ${formatDuration(c.staleAfterMs)}  workers: ${c.workers}`,
-    `limits: concurrency ${c.limits.concurrency}, ${c.limits.requestsPerSecond} req/s per account, ${c.limits.zoneRequestsPerSecond} req/s per zone`,
+    `settings:`,
+    ...settings.map((o) => {
+      const v = valueAt(c, o.field!);
+      const note = o.default === undefined ? '' : v === o.default ? '' : `  (default ${formatValue(o, o.default)})`;
+      return `  ${o.key.padEnd(width)}  ${formatValue(o, v)}${note}`;
+    }),
     `shard: ${shard.index} of ${shard.total} (replication factor ${shard.replicationFactor})`,
     `zones:`,
     ...Object.values(c.zones).map((z) => `  ${z.name}  ${z.endpoint}  ${z.requestsPerSecond} req/s`),

@@ -16,6 +16,11 @@ export class Walker {
     return offset === undefined ? 1 : this.lines.linePos(offset).line;
   }
 
+  column(node: Node | null | undefined): number {
+    const offset = node?.range?.[0];
+    return offset === undefined ? 1 : this.lines.linePos(offset).col;
+  }
+
   problem(node: Node | null | undefined, context: string, message: string): void {
     const where = `${this.file}:${this.line(node)}`;
     this.problems.push(context ? `${where}: ${context}: ${message}` : `${where}: ${message}`);
@@ -35,6 +40,12 @@ export class Walker {
         continue;
       }
       if (!known.includes(key)) {
+        // A key that is not a plain name is usually a line that lost its ':' or its indentation,
+        // and may well be a password: name only its position.
+        if (!PLAIN_KEY.test(key)) {
+          this.problem(pair.key, context, `unknown key at column ${this.column(pair.key)} (not shown: not a plain name; a missing ":" or wrong indentation?)`);
+          continue;
+        }
         const hint = closest(key, known);
         this.problem(pair.key, context, `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
         continue;
@@ -53,6 +64,19 @@ export class Walker {
       return String(node.value);
     }
     this.problem(node, context, `${key}: expected a non-empty string, got ${describe(node)}`);
+    return undefined;
+  }
+
+  /**
+   * A credential or a credential's file or variable name: only a YAML string. An unquoted
+   * `0123`, `007` or `1e3` is a number to YAML and would reach the API as 123, 7 or 1000.
+   * Messages name the type, never the value.
+   */
+  secretString(node: Node | null | undefined, context: string, key: string): string | undefined {
+    if (isScalar(node) && typeof node.value === 'string' && node.value !== '') return node.value;
+    if (isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) {
+      this.problem(node, context, `${key}: YAML reads this unquoted value as a ${typeof node.value}, which can change it (0123 becomes 123); quote it: ${key}: "..."`);
+    } else this.problem(node, context, `${key}: expected a non-empty quoted string, got ${kind(node)}`);
     return undefined;
   }
 
@@ -83,16 +107,44 @@ export function splitList(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const NAME_LIKE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Text of the file is repeated in a message only when it is a well-formed name (no spaces,
+ * short): a line folded into a value by a bad indent, password included, never is.
+ */
+export function isShowable(text: string): boolean {
+  return NAME_LIKE.test(text);
+}
+
+/**
+ * What a node is, for messages. Text is never quoted back: a mis-indented line can fold a
+ * password into a neighbouring value. Numbers and booleans are shown (`got number 0`).
+ */
 export function describe(node: Node | null | undefined): string {
+  if (isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) return `${typeof node.value} ${String(node.value)}`;
+  return kind(node);
+}
+
+/** The type of a node alone. */
+export function kind(node: Node | null | undefined): string {
   if (node === null || node === undefined) return 'nothing';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
   if (isScalar(node)) {
     const v = node.value;
     if (v === null) return 'null';
-    return typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
+    if (v === '') return 'an empty string';
+    return typeof v === 'string' ? 'a string' : `a ${typeof v}`;
   }
   return 'an unsupported value';
+}
+
+/** A YAML syntax error without any text of the file (some parser messages quote the source). */
+export function syntaxMessage(code: string, message: string): string {
+  if (code === 'BAD_DQ_ESCAPE') return 'invalid escape sequence in a double-quoted string';
+  return message.split('\n')[0]!.replace(/:\s.*$/, '').replace(/ at line \d+.*$/, '');
 }
 
 /** The known key nearest to a typo, if it is near enough to be a likely meaning. */

@@ -287,7 +287,7 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
       semascrd: 'semascrd/secret.example.yaml',
     };
 
-    it.each([false, true])('prod with semascrd: %s', (withSemascrd) => {
+    it.each([false, true])('prod with semascrd: %s', async (withSemascrd) => {
       const objects = rendered('prod', withSemascrd);
       const sts = find(objects, 'StatefulSet', NAME);
       const dir = join(mountRoot, String(withSemascrd));
@@ -301,7 +301,7 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
         }
       }
       const text = find(objects, 'ConfigMap', 'ktcloud-lb-exporter-config').data['accounts.yaml'].replace(/^accountsDir: .*$/m, `accountsDir: ${dir}`);
-      const config = parseConfig(text, '/etc/ktcloud/config/accounts.yaml', { env: {} });
+      const config = await parseConfig(text, '/etc/ktcloud/config/accounts.yaml', { env: {} });
       expect(config.accounts.map((a) => [a.name, a.zones])).toEqual([
         ['ktcloud-test', ['DX-M1']],
         ...(withSemascrd ? [['semascrd', ['DX-G-YS']]] : []),
@@ -382,7 +382,7 @@ describe('Secret templates', () => {
     expect(secret.data).toBeUndefined();
   });
 
-  it('the explicit accounts.yaml form of the semascrd example is a valid config', () => {
+  it('the explicit accounts.yaml form of the semascrd example is a valid config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktcloud-explicit-'));
     try {
       for (const account of ['ktcloud-test', SEMASCRD]) {
@@ -393,7 +393,7 @@ describe('Secret templates', () => {
         }
       }
       const text = readFileSync(join(ROOT, 'semascrd/accounts.explicit.yaml'), 'utf8').replaceAll('/etc/ktcloud/accounts', dir);
-      const config = parseConfig(text, 'semascrd/accounts.explicit.yaml', { env: {} });
+      const config = await parseConfig(text, 'semascrd/accounts.explicit.yaml', { env: {} });
       expect(config.accounts.map((a) => [a.name, a.zones])).toEqual([
         ['ktcloud-test', ['DX-M1']],
         [SEMASCRD, ['DX-G-YS']],

@@ -81,7 +81,7 @@ export async function startStack<S extends SimEndpoints = Simulator>(opts: {
   const text = exporterYaml(sim, opts.accounts, opts.yaml ?? 'interval: 30s\ntimeout: 10s', opts.extraZones);
   const file = opts.configFile ?? join(mkdtempSync(join(tmpdir(), 'ktcloud-test-')), 'accounts.yaml');
   writeFileSync(file, text);
-  const config = parseConfig(text, file);
+  const config = await parseConfig(text, file);
   const loadConfig = opts.reloadFromFile ? () => loadConfigFile(file) : () => config;
   const logs = new LogCapture();
   const level = opts.logLevel ?? 'info';

@@ -1,0 +1,28 @@
+/** The one way an AccountConfig is made, whether from `accounts[]`, a folder or the environment. */
+import type { Secret } from './secret.js';
+import type { AccountConfig, AccountLimits } from './types.js';
+
+/** The `account` label: what Prometheus and the /accounts page show. */
+export const ACCOUNT_NAME = /^[A-Za-z0-9_.-]+$/;
+
+export function makeAccount(a: {
+  name: string;
+  zones: readonly string[];
+  id: Secret;
+  password: Secret;
+  limits: AccountLimits;
+  /** Files the credentials came from (resolved here), watched for rotation. */
+  credentialFiles?: readonly string[];
+  origin: string;
+}): AccountConfig {
+  return {
+    name: a.name,
+    zones: [...a.zones],
+    id: a.id,
+    password: a.password,
+    credentialFiles: [...(a.credentialFiles ?? [])],
+    // Only the per-account fields: `limits` may be the global Limits object with zone rates.
+    limits: { concurrency: a.limits.concurrency, requestsPerSecond: a.limits.requestsPerSecond },
+    origin: a.origin,
+  };
+}

@@ -166,7 +166,9 @@ export class ZoneApi {
       text = longErrorText(f.longErrorText!.bytes ?? 5120);
       status = f.longErrorText!.status ?? (command === 'auth' ? 401 : 200);
     } else return false;
-    const body = status === 200 ? commandErrorBody(command, 530, text) : keystoneErrorBody(status, 'Error', text);
+    let body = status === 200 ? commandErrorBody(command, 530, text) : keystoneErrorBody(status, 'Error', text);
+    // With malformedJson too: a proxy answering 200 with the bare password (short enough for V8's parse error to quote whole).
+    if (fire.echoSecrets && status === 200 && fire.malformedJson) body = secrets.password;
     this.responder.sendJson(res, seq, delay, status, body);
     return true;
   }

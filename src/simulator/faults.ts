@@ -16,6 +16,7 @@
  *   failServerListFor: [ids] | { count: N }   listLoadBalancerWebServers answers 500 for those LBs
  *   hugeResponse: { extraLbs: N } | { padBytes: N }   much larger listLoadBalancers response
  *   echoSecrets: { status, every|first, commands }   error text repeating id, password and token
+ *                                    (with malformedJson: a 200 whose body is the bare password)
  *   longErrorText: { status, bytes: 5120, every|first, commands }   a 5 KB multi-line error text
  *   hugeNames: { bytes: N }          every LB name is N bytes long
  *   duplicates: true                 LBs sent twice (same id); servers repeated and one without ip/port

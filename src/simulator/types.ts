@@ -57,7 +57,7 @@ export interface Faults {
    * An error whose text repeats the credentials: the account id and password, and the token of
    * the request (auth: the name and password it sent), with newlines. `status` 200 (default for
    * API commands) puts it in `<cmd>response.errortext`; 4xx/5xx (default 401 for auth) in a
-   * Keystone-style `error.message`.
+   * Keystone-style `error.message`. Combined with malformedJson, a 200 body is the bare password (not JSON).
    */
   echoSecrets?: FaultTrigger & { status?: number };
   /** An error text of `bytes` characters (default 5120) with control characters; `status` as echoSecrets. */

@@ -134,7 +134,9 @@ function what(c: ErrorContext): string {
 
 /** The catalogue error for an HTTP answer that is not a success; `detail` is the error text of its body, if any. */
 export function httpError(c: ErrorContext, status: number, retryAfterMs?: number, detail?: string): KtCloudError {
-  if (status === 401 || status === 403) return c.command === 'auth' ? Errors.authFailed(c, status, detail) : Errors.tokenRefused(c, status, detail);
+  // Keystone's 401 text is always the same boilerplate: the message stays short and stable. A 403 may say why.
+  const why = status === 401 ? undefined : detail;
+  if (status === 401 || status === 403) return c.command === 'auth' ? Errors.authFailed(c, status, why) : Errors.tokenRefused(c, status, why);
   if (status === 429 || status === 503) return Errors.rateLimited(c, status, retryAfterMs);
   if (status >= 500) return Errors.serverError(c, status, detail);
   return Errors.rejected(c, status, detail);

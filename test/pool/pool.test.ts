@@ -85,6 +85,7 @@ describe('collector pool (real piscina threads, real simulator)', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(800 + 200);
       for (const r of others) expect(r.zones[0]!.ok).toBe(true);
       expect(pool.hungThreadsReplaced).toBe(1);
+      expect(pool.threadsReplaced).toBe(1);
       expect((await pool.run(task(5))).zones[0]!.ok).toBe(true);
     } finally {
       await pool.close();

@@ -91,7 +91,7 @@ const at = (c: ErrorContext) => c.zone;
 const err = (c: ErrorContext, reason: ErrorReason, message: string, extra: Partial<ErrorInfo> & { retryable?: boolean; retryAfterMs?: number } = {}) =>
   new KtCloudError({ reason, account: c.account, zone: c.zone, command: c.command, message: redact(message, c.secrets ?? []), ...extra });
 const cmd = (c: ErrorContext) => c.command ?? 'request';
-/** ` (upstream said: …)` when the answer carried an error text. */
+/** `: <text>` when the answer carried an error text, cleaned and redacted. */
 const said = (c: ErrorContext, detail: string | undefined) => (detail ? `: ${cleanText(detail, c.secrets)}` : '');
 
 /** Every constructor of the catalogue. `detail` is foreign text and is always cleaned. */

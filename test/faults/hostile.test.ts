@@ -101,7 +101,8 @@ describe('hostile answers', () => {
     const samples = parseExposition(body);
     const keys = samples.map((s) => `${s.name}${JSON.stringify(s.labels)}`);
     expect(keys.length - new Set(keys).size).toBe(0);
-    expect(checkMetrics(requireTool('promtool', 'duplicate series check')!, body).problems).toEqual([]);
+    const promtool = requireTool('promtool', 'promtool check metrics of a body with duplicate-prone input');
+    if (promtool) expect(checkMetrics(promtool, body).problems).toEqual([]);
     expect(only(samples, 'ktcloud_lb_total_count', { account: 'duplicates' })[0]!.value).toBe(3);
     for (const s of only(samples, 'ktcloud_lb_server_count', { account: 'duplicates' })) expect(s.value).toBe(2);
     const dropped = (kind: string) => only(samples, 'ktcloud_account_duplicates_dropped_total', { account: 'duplicates', kind })[0]!.value;

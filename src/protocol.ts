@@ -5,6 +5,7 @@
 import type { ApiOptions } from './config/types.js';
 import type { ErrorInfo } from './ktcloud/errors.js';
 import type { TokenInfo } from './ktcloud/client.js';
+import type { Hygiene } from './metrics/label-safety.js';
 
 export interface ZoneTask {
   readonly zone: string;
@@ -67,6 +68,8 @@ export interface ZoneSuccess extends ZoneOutcomeBase {
   readonly summary: ZoneSummary;
   /** Set when some load balancers' server lists failed: those LBs are exported without servers. */
   readonly partial: { readonly failedLbs: number; readonly error: ErrorInfo } | null;
+  /** Label values capped and duplicates dropped in this collection (see metrics/label-safety.ts). */
+  readonly hygiene?: Hygiene;
 }
 
 export interface ZoneFailure extends ZoneOutcomeBase {

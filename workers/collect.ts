@@ -6,6 +6,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { Agent } from 'undici';
 import { collectAccount } from '../src/collect/collect-account.js';
+import { toErrorInfo } from '../src/ktcloud/errors.js';
 import { markStarted } from '../src/pool/claim.js';
 import { createLogger } from '../src/log.js';
 import type { CollectResult, CollectTask } from '../src/protocol.js';
@@ -19,7 +20,18 @@ export default async function collect(task: CollectTask): Promise<unknown> {
   if (task.claim) markStarted(task.claim, threadId, startedAt);
   let log = loggers.get(task.logLevel);
   if (!log) loggers.set(task.logLevel, (log = createLogger({ level: task.logLevel, name: 'worker' })));
-  const result = await collectAccount(task, startedAt + task.timeoutMs, dispatcher, log.child({ account: task.account }));
+  let result: CollectResult;
+  try {
+    result = await collectAccount(task, startedAt + task.timeoutMs, dispatcher, log.child({ account: task.account }));
+  } catch (err) {
+    // collectAccount returns failures as data; reaching here is a bug, reported as `internal` per zone.
+    const secrets = [task.cloudId, task.password, ...task.zones.flatMap((z) => (z.token ? [z.token.value] : []))];
+    const now = Date.now();
+    result = {
+      account: task.account,
+      zones: task.zones.map((z) => ({ zone: z.zone, ok: false as const, startedAtMs: now, durationMs: 0, requests: [], token: null, error: toErrorInfo(err, { account: task.account, zone: z.zone, command: 'collection', secrets }) })),
+    };
+  }
   return transferable(result);
 }
 

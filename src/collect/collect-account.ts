@@ -7,9 +7,10 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
-import { KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
+import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
+import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
@@ -34,6 +35,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
   const startedAtMs = Date.now();
   const counts = new Map<string, number>();
   const client = new ZoneClient({
+    account: task.account,
     zone: z.zone,
     endpoint: z.endpoint,
     cloudId: task.cloudId,
@@ -60,18 +62,19 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
   });
 
   try {
-    const lbs = await client.listLoadBalancers();
+    const hygiene = newHygiene();
+    const lbs = safeLoadBalancers(await client.listLoadBalancers(), hygiene);
     let failed = 0;
     let firstFailure: ErrorInfo | undefined;
     const items = await Promise.all(
       lbs.map(async (lb): Promise<LbWithServers> => {
         try {
-          return { lb, servers: await client.listWebServers(lb.id) };
+          return { lb, servers: safeServers(await client.listWebServers(lb.id), hygiene) };
         } catch (err) {
           // Without a token or past the deadline nothing else will work either: fail the zone.
           if (!(err instanceof KtCloudError) || err.reason === 'auth' || d.deadline.aborted) throw err;
           failed++;
-          firstFailure ??= { ...err.toInfo(), message: `server list of load balancer ${lb.id} (${lbLabel(lb)}): ${err.message}` };
+          firstFailure ??= { ...err.toInfo(), message: `server list of load balancer ${cleanText(lb.id, client.secrets(), 64)} (${lbLabel(lb, client.secrets())}): ${err.message}` };
           return { lb, servers: null };
         }
       }),
@@ -79,9 +82,10 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     const snapshot = renderSnapshot(task.account, z.zone, items);
     const summary = summarise(items);
     if (failed > 0) d.log.warn({ failedLbs: failed, reason: firstFailure!.reason, err: firstFailure!.message }, 'collection partial: some server lists failed');
-    return { ...base(), ok: true, token: client.token ?? null, snapshot, summary, partial: failed > 0 ? { failedLbs: failed, error: firstFailure! } : null };
+    return { ...base(), ok: true, token: client.token ?? null, snapshot, summary, partial: failed > 0 ? { failedLbs: failed, error: firstFailure! } : null, hygiene };
   } catch (err) {
-    const error = toErrorInfo(err, z.zone);
+    // Exceptions that are not catalogue errors (a bug in parsing or rendering) become `internal`.
+    const error = toErrorInfo(err, client.context());
     // A rejected token or password must not be reused; any other failure keeps a valid token.
     return { ...base(), ok: false, token: error.reason === 'auth' ? null : client.token ?? null, error };
   }
@@ -101,6 +105,7 @@ function summarise(items: readonly LbWithServers[]) {
   return { lbs: items.length, lbsDown, servers, serversDown };
 }
 
-function lbLabel(lb: LoadBalancer): string {
-  return JSON.stringify(lb.name);
+/** The LB's name as it may appear in a message: one line, bounded, never a secret. */
+function lbLabel(lb: LoadBalancer, secrets: readonly string[]): string {
+  return JSON.stringify(cleanText(lb.name, secrets, 64));
 }

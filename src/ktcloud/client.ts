@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
 import { request, type Dispatcher } from 'undici';
 import type { ApiOptions } from '../config/types.js';
-import { httpError, KtCloudError } from './errors.js';
+import { Errors, httpError, KtCloudError, type ErrorContext } from './errors.js';
+import { errorDetail, jsonProblem, MAX_JSON_DEPTH, nestingExceeds } from './answer.js';
 import type { SharedPacer } from './pacer.js';
 import { parseLoadBalancers, parseWebServers, type LoadBalancer, type WebServer } from './parse.js';
 
@@ -24,6 +25,8 @@ const DEFAULT_TOKEN_LIFETIME_MS = 60 * 60_000;
 const MAX_RETRY_AFTER_MS = 60_000;
 
 export interface ZoneClientOptions {
+  /** The account's configured name; every error names it. */
+  readonly account?: string;
   readonly zone: string;
   /** Base URL of the zone, e.g. https://api.ucloudbiz.olleh.com/d1. */
   readonly endpoint: string;
@@ -55,17 +58,30 @@ export class ZoneClient {
   token: TokenInfo | undefined;
   /** The authentication in flight, shared by every call that needs a token meanwhile. */
   private authenticating: Promise<TokenInfo> | undefined;
+  /** Every token this client held: an echoing proxy may repeat an old one. */
+  private readonly tokens = new Set<string>();
 
   constructor(private readonly o: ZoneClientOptions) {
     this.token = o.token;
+    if (o.token) this.tokens.add(o.token.value);
+  }
+
+  /** What an error of this client must never repeat: id, password and every token. */
+  secrets(): string[] {
+    return [this.o.cloudId, this.o.password, ...this.tokens];
+  }
+
+  /** Account, zone, command and secrets of an error raised here. */
+  context(command?: string): ErrorContext {
+    return { account: this.o.account, zone: this.o.zone, command, secrets: this.secrets() };
   }
 
   listLoadBalancers(): Promise<LoadBalancer[]> {
-    return this.call('listLoadBalancers', {}).then((body) => parseLoadBalancers(body, this.o.zone));
+    return this.call('listLoadBalancers', {}).then((body) => parseLoadBalancers(body, this.context()));
   }
 
   listWebServers(loadBalancerId: string): Promise<WebServer[]> {
-    return this.call('listLoadBalancerWebServers', { loadbalancerid: loadBalancerId }).then((body) => parseWebServers(body, this.o.zone));
+    return this.call('listLoadBalancerWebServers', { loadbalancerid: loadBalancerId }).then((body) => parseWebServers(body, this.context()));
   }
 
   /** An authenticated GET; a 401 means the token died early: authenticate once more and retry. */
@@ -110,9 +126,8 @@ export class ZoneClient {
       this.send('auth', url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body }),
     );
     const value = res.headers['x-subject-token'];
-    if (typeof value !== 'string' || value === '') {
-      throw new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command: 'auth', status: res.status, message: `authentication answered without an X-Subject-Token header in ${this.o.zone}` });
-    }
+    if (typeof value !== 'string' || value === '') throw Errors.missingToken(this.context('auth'), res.status);
+    this.tokens.add(value);
     const expires = Date.parse(String((res.json as { token?: { expires_at?: unknown } } | undefined)?.token?.expires_at ?? ''));
     this.token = { value, expiresAtMs: Number.isFinite(expires) ? expires : Date.now() + DEFAULT_TOKEN_LIFETIME_MS };
     return this.token;
@@ -155,15 +170,19 @@ export class ZoneClient {
       this.o.onRequest(command, String(res.statusCode));
       const ok = command === 'auth' ? res.statusCode === 201 || res.statusCode === 200 : res.statusCode === 200;
       if (!ok) {
-        res.body.dump().catch(() => undefined);
-        throw httpError(this.o.zone, command, res.statusCode, retryAfterMs(res.headers['retry-after']));
+        // Only the start of an error body is read: enough for its message, bounded however large it is.
+        const detail = await errorDetail(res.body as AsyncIterable<Buffer> & { destroy(): void }).catch(() => undefined);
+        throw httpError(this.context(command), res.statusCode, retryAfterMs(res.headers['retry-after']), detail);
       }
       const text = await this.readBody(res, command);
+      // JSON.parse is iterative, but anything that walks the value afterwards may not be: refuse absurd nesting first.
+      if (nestingExceeds(text, MAX_JSON_DEPTH)) throw Errors.tooDeep(this.context(command), res.statusCode, MAX_JSON_DEPTH);
       let json: unknown;
       try {
         json = text === '' && command === 'auth' ? undefined : JSON.parse(text);
       } catch (err) {
-        throw new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command, status: res.statusCode, message: `${command} answered with malformed JSON (${(err as Error).message}) in ${this.o.zone}` });
+        const type = res.headers['content-type'];
+        throw Errors.malformedJson(this.context(command), res.statusCode, jsonProblem(err, text), Array.isArray(type) ? type[0] : type);
       }
       return { status: res.statusCode, headers: res.headers, json };
     });
@@ -173,7 +192,7 @@ export class ZoneClient {
     const max = this.o.api.maxResponseBytes;
     const tooLarge = () => {
       res.body.destroy();
-      return new KtCloudError({ reason: 'bad_response', zone: this.o.zone, command, status: res.statusCode, message: `${command} answer is larger than the ${max}-byte limit (api.maxResponseBytes) in ${this.o.zone}` });
+      return Errors.tooLarge(this.context(command), res.statusCode, max);
     };
     if (Number(res.headers['content-length']) > max) throw tooLarge();
     const chunks: Buffer[] = [];
@@ -191,12 +210,12 @@ export class ZoneClient {
     if (err instanceof KtCloudError) return err;
     if (this.o.signal.aborted) return this.deadlineError(command);
     const e = err as { name?: string; code?: string; message?: string };
-    const zone = this.o.zone;
     if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
-      return new KtCloudError({ reason: 'timeout', zone, command, retryable: true, message: `${command} got no answer within ${this.o.api.requestTimeoutMs / 1000}s (api.requestTimeout) from ${zone}` });
+      return Errors.requestTimeout(this.context(command), this.o.api.requestTimeoutMs);
     }
-    const code = e.code ? ` (${e.code})` : '';
-    return new KtCloudError({ reason: 'network', zone, command, retryable: true, message: `${command} could not reach ${zone}: ${e.message ?? 'network error'}${code}` });
+    // A TypeError or RangeError thrown by our own code is a bug, not the network.
+    if (!e.code && (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError)) return Errors.internal(this.context(command), err);
+    return Errors.network(this.context(command), e.message, e.code);
   }
 
   /** When the collection's deadline signal fires (the signal itself does not tell). */
@@ -205,7 +224,7 @@ export class ZoneClient {
   }
 
   private deadlineError(command: string): KtCloudError {
-    return new KtCloudError({ reason: 'timeout', zone: this.o.zone, command, message: `collection deadline exceeded during ${command} in ${this.o.zone}` });
+    return Errors.deadlineExceeded(this.context(command));
   }
 }
 

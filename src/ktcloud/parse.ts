@@ -1,4 +1,4 @@
-import { KtCloudError } from './errors.js';
+import { Errors, type ErrorContext } from './errors.js';
 
 /** A load balancer as the exporter needs it; every field normalised to text. */
 export interface LoadBalancer {
@@ -29,31 +29,32 @@ type Json = Record<string, unknown>;
  * The `<command>response` object of an answer, or the error the API put inside an HTTP 200
  * (`errorcode`/`errortext`, or `success: false`).
  */
-export function unwrapResponse(body: unknown, command: string, zone: string): Json {
+export function unwrapResponse(body: unknown, command: string, where: ErrorContext | string): Json {
+  const c: ErrorContext = { ...(typeof where === 'string' ? { zone: where } : where), command };
   const key = `${command.toLowerCase()}response`;
   const inner = isObject(body) ? body[key] : undefined;
   if (!isObject(inner)) {
+    // Key names are foreign text too: cleaned (bounded, redacted) by the catalogue.
     const keys = isObject(body) ? Object.keys(body).slice(0, 3).join(', ') || 'nothing' : typeof body;
-    throw new KtCloudError({ reason: 'bad_response', zone, command, message: `${command} answered without "${key}" (got ${keys}) in ${zone}` });
+    throw Errors.unexpectedShape(c, `answered without "${key}" (got ${keys})`);
   }
   if (inner.errorcode !== undefined || inner.success === false || inner.success === 'false') {
-    const code = toNumber(inner.errorcode);
-    const text = String(inner.errortext ?? inner.displaytext ?? 'no error text');
-    throw new KtCloudError({ reason: 'api_error', zone, command, apiCode: code, message: `${command} returned API error ${code || '(no code)'}: ${text} in ${zone}` });
+    const t = inner.errortext ?? inner.displaytext;
+    throw Errors.apiError(c, toNumber(inner.errorcode), t === undefined || t === null ? 'no error text' : text(t));
   }
   return inner;
 }
 
 /** The list under `key`; an absent key is the API's way to say "empty". */
-function listOf(inner: Json, key: string, command: string, zone: string): Json[] {
+function listOf(inner: Json, key: string, command: string, where: ErrorContext | string): Json[] {
   const v = inner[key];
   if (v === undefined || v === null) return [];
   if (Array.isArray(v)) return v.filter(isObject);
   if (isObject(v)) return [v]; // a single element sent without its array
-  throw new KtCloudError({ reason: 'bad_response', zone, command, message: `${command} sent "${key}" as ${typeof v}, not a list, in ${zone}` });
+  throw Errors.unexpectedShape({ ...(typeof where === 'string' ? { zone: where } : where), command }, `sent "${key}" as ${typeof v}, not a list,`);
 }
 
-export function parseLoadBalancers(body: unknown, zone: string): LoadBalancer[] {
+export function parseLoadBalancers(body: unknown, zone: ErrorContext | string): LoadBalancer[] {
   const inner = unwrapResponse(body, 'listLoadBalancers', zone);
   return listOf(inner, 'loadbalancer', 'listLoadBalancers', zone).map((lb) => ({
     id: text(lb.loadbalancerid),
@@ -67,7 +68,7 @@ export function parseLoadBalancers(body: unknown, zone: string): LoadBalancer[] 
   }));
 }
 
-export function parseWebServers(body: unknown, zone: string): WebServer[] {
+export function parseWebServers(body: unknown, zone: ErrorContext | string): WebServer[] {
   const inner = unwrapResponse(body, 'listLoadBalancerWebServers', zone);
   return listOf(inner, 'loadbalancerwebserver', 'listLoadBalancerWebServers', zone).map((s) => ({
     ip: text(s.ipaddress),
@@ -91,8 +92,14 @@ export function toNumber(v: unknown): number {
   return 0;
 }
 
+/**
+ * Scalars as text. An object or array where text belongs is dropped (''), never stringified:
+ * String() of a nested array recurses once per level and a hostile answer can overflow the stack.
+ */
 function text(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return '';
 }
 
 function isObject(v: unknown): v is Json {

@@ -106,7 +106,7 @@ export const HEALTH_FAMILIES = {
   },
   accountErrors: {
     name: 'ktcloud_account_collection_errors_total',
-    help: 'Failed collections by reason (auth, rate_limited, timeout, bad_response, api_error, network).',
+    help: 'Failed collections by reason (auth, rate_limited, timeout, bad_response, api_error, network, internal).',
     type: 'counter',
     labels: ['account', 'zone', 'reason'],
   },
@@ -169,6 +169,31 @@ export const HEALTH_FAMILIES = {
     name: 'ktcloud_exporter_owned_accounts',
     help: 'Number of accounts this replica owns and collects.',
     type: 'gauge',
+    labels: [],
+  },
+  // Hostile answers and the pool's own health (client engineer).
+  labelValuesTruncated: {
+    name: 'ktcloud_exporter_label_values_truncated_total',
+    help: 'Label values from the API cut to 256 bytes (marked "…[truncated]"), counted once per value and collection.',
+    type: 'counter',
+    labels: ['account', 'zone'],
+  },
+  duplicatesDropped: {
+    name: 'ktcloud_account_duplicates_dropped_total',
+    help: 'Items dropped so that no series repeats, by kind: lb (same id), server (same ip and port in one LB), server_without_address.',
+    type: 'counter',
+    labels: ['account', 'zone', 'kind'],
+  },
+  workerThreadsReplaced: {
+    name: 'ktcloud_exporter_worker_threads_replaced_total',
+    help: 'Collector worker threads replaced because they crashed or stopped answering.',
+    type: 'counter',
+    labels: [],
+  },
+  tasksRerun: {
+    name: 'ktcloud_exporter_tasks_rerun_total',
+    help: 'Account collections run again because their worker thread died under them.',
+    type: 'counter',
     labels: [],
   },
 } as const satisfies Record<string, FamilyDef>;

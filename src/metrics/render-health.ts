@@ -1,5 +1,6 @@
 /** Account health and exporter state families, rendered on the main thread from the store. */
 import { ERROR_REASONS } from '../ktcloud/errors.js';
+import { DUPLICATE_KINDS } from './label-safety.js';
 import type { Store, ZoneState } from '../state/store.js';
 import { HEALTH_FAMILIES as H, type FamilyDef } from './families.js';
 import { familyHeader, sample } from './text.js';
@@ -11,6 +12,8 @@ export interface ExporterState {
   readonly reload: { readonly ok: boolean; readonly lastSuccessMs: number | null };
   readonly shard: { readonly index: number; readonly total: number };
   readonly ownedAccounts: number;
+  /** The collector pool's own counters; absent renders 0. */
+  readonly pool?: { readonly threadsReplaced: number; readonly tasksRerun: number };
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -44,5 +47,11 @@ export function renderHealth(store: Store, st: ExporterState): string {
   if (st.reload.lastSuccessMs !== null) out += sample(H.reloadTimestamp.name, [], [], seconds(st.reload.lastSuccessMs));
   single(H.shardInfo, [String(st.shard.index), String(st.shard.total)], 1);
   single(H.ownedAccounts, [], st.ownedAccounts);
+
+  // Hostile answers and pool health: every kind starts at 0 so that increase() sees the first one.
+  family(H.labelValuesTruncated, (z) => [[id(z), z.labelValuesTruncated]]);
+  family(H.duplicatesDropped, (z) => DUPLICATE_KINDS.map((k) => [[...id(z), k], z.duplicatesDropped.get(k) ?? 0]));
+  single(H.workerThreadsReplaced, [], st.pool?.threadsReplaced ?? 0);
+  single(H.tasksRerun, [], st.pool?.tasksRerun ?? 0);
   return out;
 }

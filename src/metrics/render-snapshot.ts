@@ -5,6 +5,7 @@
 import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
 import type { RenderedSnapshot } from '../protocol.js';
 import { LB_FAMILIES as F, LB_FAMILY_ORDER, type LbFamilyKey } from './families.js';
+import { capLabel } from './label-safety.js';
 import { escapeLabelValue as esc, formatValue } from './text.js';
 
 export interface LbWithServers {
@@ -22,7 +23,8 @@ export function renderSnapshot(account: string, zone: string, items: readonly Lb
   out.lbTotal = `${F.lbTotal.name}{${base}} ${items.length}\n`;
   for (const { lb, servers } of items) {
     serviceTypes.set(lb.serviceType, (serviceTypes.get(lb.serviceType) ?? 0) + 1);
-    const lbLabels = `${base},lb_id="${esc(lb.id)}",lb_name="${esc(lb.name)}"`;
+    // The id is kept whole for the API (server lists are asked by it) and capped here, like every other value.
+    const lbLabels = `${base},lb_id="${esc(capLabel(lb.id))}",lb_name="${esc(lb.name)}"`;
     out.lbInfo += `${F.lbInfo.name}{${lbLabels},service_ip="${esc(lb.serviceIp)}",service_port="${esc(lb.servicePort)}",service_type="${esc(lb.serviceType)}",lb_option="${esc(lb.option)}",healthcheck_type="${esc(lb.healthcheckType)}"} ${lb.state === 'UP' ? 1 : 0}\n`;
     series++;
     if (servers === null) continue;

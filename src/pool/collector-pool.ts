@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
-import type { ErrorReason } from '../ktcloud/errors.js';
+import { Errors, type ErrorContext, type KtCloudError } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
 import { createClaim, readClaim } from './claim.js';
 
@@ -34,6 +34,8 @@ export class CollectorPool {
   hungThreadsReplaced = 0;
   /** Tasks re-run because their thread died under them. */
   tasksRerun = 0;
+  /** Threads replaced for any reason while the pool runs: hung (terminated by us) or crashed. */
+  threadsReplaced = 0;
 
   constructor(opts: PoolOptions) {
     this.graceMs = opts.hangGraceMs ?? 5000;
@@ -48,6 +50,10 @@ export class CollectorPool {
     });
     // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
     this.piscina.on('error', () => undefined);
+    // idleTimeout is Infinity, so a thread only goes away when it dies or is terminated.
+    this.piscina.on('workerDestroy', () => {
+      if (!this.closing) this.threadsReplaced++;
+    });
   }
 
   get threads(): number {
@@ -59,10 +65,9 @@ export class CollectorPool {
     for (let attempt = 1; ; attempt++) {
       const r = attempt === 1 ? await this.once(task) : await this.quarantine(() => this.once(task));
       if ('result' in r) return r.result;
-      if (r.hung) return failure(task, 'timeout', 'worker thread did not answer within the deadline; the thread was replaced');
-      if (attempt >= MAX_ATTEMPTS || this.closing) {
-        return failure(task, 'bad_response', `worker thread failed while collecting: ${r.error.message}`);
-      }
+      if (r.hung) return failure(task, (c) => Errors.workerHung(c));
+      // A thread that died is a bug of ours or of the runtime, never the API's answer: `internal`.
+      if (attempt >= MAX_ATTEMPTS || this.closing) return failure(task, (c) => Errors.workerCrashed(c, r.error.message));
       this.tasksRerun++;
     }
   }
@@ -111,8 +116,9 @@ export class CollectorPool {
   }
 }
 
-function failure(task: CollectTask, reason: ErrorReason, message: string): CollectResult {
+function failure(task: CollectTask, make: (c: ErrorContext) => KtCloudError): CollectResult {
   const now = Date.now();
+  const secrets = [task.cloudId, task.password, ...task.zones.flatMap((z) => (z.token ? [z.token.value] : []))];
   return {
     account: task.account,
     zones: task.zones.map((z) => ({
@@ -122,7 +128,7 @@ function failure(task: CollectTask, reason: ErrorReason, message: string): Colle
       durationMs: 0,
       requests: [],
       token: z.token ?? null,
-      error: { reason, zone: z.zone, message: `${message} (${z.zone})` },
+      error: make({ account: task.account, zone: z.zone, secrets }).toInfo(),
     })),
   };
 }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LatencyConfig } from './types.js';
 import { NO_FIRING, type Firing } from './faults.js';
 import { BodyTooLargeError, JSON_TYPE, readBody, type Responder } from './http.js';
-import { commandErrorBody, keystoneErrorBody, truncateJson, UNAUTHORIZED_BODY } from './serialize.js';
+import { commandErrorBody, echoedSecretsText, keystoneErrorBody, longErrorText, truncateJson, UNAUTHORIZED_BODY } from './serialize.js';
 import type { AccountZoneRuntime, LbFilter, SimState } from './state.js';
 import type { SimStats } from './stats.js';
 
@@ -76,6 +76,7 @@ export class ZoneApi {
     const delay = this.delay(f.slowMs);
     const fire = rt.faults.none ? NO_FIRING : rt.faults.evaluate('auth');
     if (this.commonFaults(res, seq, delay, rt, fire)) return;
+    if (this.errorTextFaults(res, seq, delay, rt, fire, 'auth', { id: creds.name, password: creds.password })) return;
     const account = rt.account;
     const scopeOk = creds.project === undefined || creds.project === creds.name;
     if (f.wrongPassword || creds.password !== account.password || !scopeOk) {
@@ -121,6 +122,7 @@ export class ZoneApi {
       return;
     }
     if (this.commonFaults(res, seq, delay, rt, fire)) return;
+    if (this.errorTextFaults(res, seq, delay, rt, fire, command, { id: rt.account.id, password: rt.account.password, token: token as string })) return;
 
     let status = 200;
     let body: Buffer | string;
@@ -150,6 +152,25 @@ export class ZoneApi {
     if (status === 200 && fire.malformedJson) body = truncateJson(body.toString());
     const pad = fire.hugeResponse ? (f.hugeResponse?.padBytes ?? 0) : 0;
     this.responder.send(res, seq, delay, status, { 'content-type': JSON_TYPE }, body, pad);
+  }
+
+  /** echoSecrets and longErrorText: hostile error texts, in a 200 body or a 4xx/5xx one. */
+  private errorTextFaults(res: ServerResponse, seq: number, delay: number, rt: AccountZoneRuntime, fire: Firing, command: string, secrets: { id: string; password: string; token?: string }): boolean {
+    const f = rt.faults.faults;
+    let text: string;
+    let status: number;
+    if (fire.echoSecrets) {
+      text = echoedSecretsText(secrets);
+      status = f.echoSecrets!.status ?? (command === 'auth' ? 401 : 200);
+    } else if (fire.longErrorText) {
+      text = longErrorText(f.longErrorText!.bytes ?? 5120);
+      status = f.longErrorText!.status ?? (command === 'auth' ? 401 : 200);
+    } else return false;
+    let body = status === 200 ? commandErrorBody(command, 530, text) : keystoneErrorBody(status, 'Error', text);
+    // With malformedJson too: a proxy answering 200 with the bare password (short enough for V8's parse error to quote whole).
+    if (fire.echoSecrets && status === 200 && fire.malformedJson) body = secrets.password;
+    this.responder.sendJson(res, seq, delay, status, body);
+    return true;
   }
 
   /** hang, rateLimit and serverError, which apply to auth and API calls alike. */

@@ -15,13 +15,21 @@
  *   weirdNames: true                 LB names with Korean, quotes, backslashes, newlines, commas
  *   failServerListFor: [ids] | { count: N }   listLoadBalancerWebServers answers 500 for those LBs
  *   hugeResponse: { extraLbs: N } | { padBytes: N }   much larger listLoadBalancers response
+ *   echoSecrets: { status, every|first, commands }   error text repeating id, password and token
+ *                                    (with malformedJson: a 200 whose body is the bare password)
+ *   longErrorText: { status, bytes: 5120, every|first, commands }   a 5 KB multi-line error text
+ *   hugeNames: { bytes: N }          every LB name is N bytes long
+ *   duplicates: true                 LBs sent twice (same id); servers repeated and one without ip/port
+ *   deepNesting: true | { depth: N } every LB name is an array nested N (100000) levels deep
  *
- * Counted faults (hang, rateLimit, serverError, malformedJson, errorInBody, hugeResponse) each
+ * Counted faults (hang, rateLimit, serverError, malformedJson, errorInBody, hugeResponse,
+ * echoSecrets, longErrorText) each
  * count the calls matching their `commands` independently, and all counters advance on every
  * call before any fault acts, so composing faults never shifts another fault's rhythm.
  * `commands` defaults to every API command but not `auth` (hugeResponse: listLoadBalancers);
  * list `auth` explicitly to fault the token call. When several apply to one call:
- *   invalid token > expireTokenAfterRequests > hang > rateLimit > serverError >
+ *   invalid token > expireTokenAfterRequests > hang > rateLimit > serverError > echoSecrets >
+ *   longErrorText >
  *   failServerListFor > errorInBody (replaces the body) > malformedJson (cuts whatever 200 body)
  *   > hugeResponse padding. slowMs delays every answer, faulted or not.
  */
@@ -44,6 +52,11 @@ const FAULT_KEYS: Record<keyof Faults, true> = {
   weirdNames: true,
   failServerListFor: true,
   hugeResponse: true,
+  echoSecrets: true,
+  longErrorText: true,
+  hugeNames: true,
+  duplicates: true,
+  deepNesting: true,
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -83,7 +96,7 @@ export function validateFaults(raw: unknown, where = 'faults'): Faults {
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw)) fail(where, 'must be an object');
   checkKeys(where, raw, Object.keys(FAULT_KEYS));
-  for (const key of ['wrongPassword', 'emptyAsObject', 'numbersAsStrings', 'weirdNames'] as const) {
+  for (const key of ['wrongPassword', 'emptyAsObject', 'numbersAsStrings', 'weirdNames', 'duplicates'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'boolean') fail(`${where}.${key}`, 'must be true or false');
   }
   if (raw.expireTokenAfterRequests !== undefined) checkInt(`${where}.expireTokenAfterRequests`, raw.expireTokenAfterRequests, 1);
@@ -126,6 +139,24 @@ export function validateFaults(raw: unknown, where = 'faults'): Faults {
     if (h.extraLbs !== undefined && (h.extraLbs as number) > 999_999) fail(`${where}.hugeResponse.extraLbs`, 'must be < 1,000,000');
     if (h.padBytes !== undefined) checkInt(`${where}.hugeResponse.padBytes`, h.padBytes, 0);
   }
+  for (const key of ['echoSecrets', 'longErrorText'] as const) {
+    if (raw[key] === undefined) continue;
+    checkTrigger(`${where}.${key}`, raw[key], key === 'longErrorText' ? ['status', 'bytes'] : ['status'], false);
+    const o = raw[key] as Record<string, unknown>;
+    if (o.status !== undefined && (typeof o.status !== 'number' || (o.status !== 200 && (o.status < 400 || o.status > 599)))) fail(`${where}.${key}.status`, 'must be 200 or 400..599');
+    if (o.bytes !== undefined) checkInt(`${where}.${key}.bytes`, o.bytes, 1);
+  }
+  if (raw.hugeNames !== undefined) {
+    if (!isObject(raw.hugeNames)) fail(`${where}.hugeNames`, 'must be { bytes: N }');
+    checkKeys(`${where}.hugeNames`, raw.hugeNames, ['bytes']);
+    checkInt(`${where}.hugeNames.bytes`, raw.hugeNames.bytes, 1);
+    if ((raw.hugeNames.bytes as number) > 64 * 1024 * 1024) fail(`${where}.hugeNames.bytes`, 'must be <= 64 MiB');
+  }
+  if (raw.deepNesting !== undefined && typeof raw.deepNesting !== 'boolean') {
+    if (!isObject(raw.deepNesting)) fail(`${where}.deepNesting`, 'must be true/false or { depth: N }');
+    checkKeys(`${where}.deepNesting`, raw.deepNesting, ['depth']);
+    if (raw.deepNesting.depth !== undefined) checkInt(`${where}.deepNesting.depth`, raw.deepNesting.depth, 1);
+  }
   return raw as Faults;
 }
 
@@ -142,6 +173,8 @@ export interface Firing {
   malformedJson: boolean;
   errorInBody: boolean;
   hugeResponse: boolean;
+  echoSecrets: boolean;
+  longErrorText: boolean;
 }
 
 type CountedKey = keyof Firing;
@@ -155,6 +188,8 @@ export class FaultRuntime {
     malformedJson: 0,
     errorInBody: 0,
     hugeResponse: 0,
+    echoSecrets: 0,
+    longErrorText: 0,
   };
   /** True when no fault at all is set: the hot path skips every check. */
   readonly none: boolean;
@@ -172,6 +207,8 @@ export class FaultRuntime {
       malformedJson: this.fires('malformedJson', f.malformedJson, command),
       errorInBody: this.fires('errorInBody', f.errorInBody, command),
       hugeResponse: this.fires('hugeResponse', f.hugeResponse, command, 'listLoadBalancers'),
+      echoSecrets: this.fires('echoSecrets', f.echoSecrets, command),
+      longErrorText: this.fires('longErrorText', f.longErrorText, command),
     };
   }
 
@@ -193,6 +230,8 @@ export const NO_FIRING: Firing = Object.freeze({
   malformedJson: false,
   errorInBody: false,
   hugeResponse: false,
+  echoSecrets: false,
+  longErrorText: false,
 });
 
 function commandMatches(commands: readonly string[] | undefined, command: string, defaultCommand?: string): boolean {

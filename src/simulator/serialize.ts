@@ -10,6 +10,12 @@ export interface ServeOptions {
   /** numbersAsStrings fault: every numeric field and `count` as a string. */
   allStrings: boolean;
   weirdNames: boolean;
+  /** hugeNames fault: every LB name this many bytes. */
+  hugeNameBytes?: number;
+  /** deepNesting fault: every LB name an array nested this deep. */
+  deepNameDepth?: number;
+  /** duplicates fault. */
+  duplicates?: boolean;
   /** liveFigures: scale server figures by a factor fixed per (server, time bucket). */
   live?: { seed: number; bucket: number };
 }
@@ -43,7 +49,7 @@ export function lbObject(lb: SimLoadBalancer, opts: ServeOptions): Record<string
   const st = lb.numberStyle;
   return {
     loadbalancerid: enc(lb.loadbalancerid, st, 'other', opts),
-    name: opts.weirdNames ? weirdLbName(lb) : lb.name,
+    name: opts.deepNameDepth ? DEEP_MARK : opts.hugeNameBytes ? hugeName(lb.name, opts.hugeNameBytes) : opts.weirdNames ? weirdLbName(lb) : lb.name,
     serviceip: lb.serviceip,
     serviceport: enc(lb.serviceport, st, 'port', opts),
     servicetype: lb.servicetype,
@@ -91,27 +97,55 @@ function count(n: number, opts: ServeOptions): number | string {
   return opts.allStrings ? String(n) : n;
 }
 
+/** Stands for the nested name in the object; replaced in the JSON text (JSON.stringify would recurse 100k deep). */
+const DEEP_MARK = '__sim_deep_nesting__';
+
+function hugeName(name: string, bytes: number): string {
+  return name.length >= bytes ? name.slice(0, bytes) : name + 'n'.repeat(bytes - name.length);
+}
+
 /** `{"listloadbalancersresponse":{...}}`; an empty list is `{}` with no count (the real quirk). */
 export function listLbsBody(lbs: readonly SimLoadBalancer[], opts: ServeOptions): string {
   if (lbs.length === 0) return '{"listloadbalancersresponse":{}}';
-  return JSON.stringify({
-    listloadbalancersresponse: { count: count(lbs.length, opts), loadbalancer: lbs.map((lb) => lbObject(lb, opts)) },
+  const served = opts.duplicates ? lbs.concat(lbs) : lbs;
+  const json = JSON.stringify({
+    listloadbalancersresponse: { count: count(served.length, opts), loadbalancer: served.map((lb) => lbObject(lb, opts)) },
   });
+  if (!opts.deepNameDepth) return json;
+  const d = opts.deepNameDepth;
+  return json.split(`"${DEEP_MARK}"`).join('['.repeat(d) + ']'.repeat(d));
 }
 
 export function webServersBody(servers: readonly SimServer[], opts: ServeOptions): string {
   if (servers.length === 0) return '{"listloadbalancerwebserversresponse":{}}';
+  const list = servers.map((s) => serverObject(s, opts));
+  if (opts.duplicates) {
+    // The first server again, and one with no address at all.
+    const { ipaddress: _ip, publicport: _port, ...anonymous } = list[0]!;
+    list.push({ ...list[0]! }, anonymous);
+  }
   return JSON.stringify({
-    listloadbalancerwebserversresponse: {
-      count: count(servers.length, opts),
-      loadbalancerwebserver: servers.map((s) => serverObject(s, opts)),
-    },
+    listloadbalancerwebserversresponse: { count: count(list.length, opts), loadbalancerwebserver: list },
   });
 }
 
 /** CloudStack-style error carried inside an HTTP 200 (or a 5xx) body. */
 export function commandErrorBody(command: string, errorcode: number, errortext: string): string {
   return JSON.stringify({ [`${command.toLowerCase()}response`]: { errorcode, errortext } });
+}
+
+/**
+ * The echoSecrets fault's text: what a debugging gateway prints, credentials and token included,
+ * over several lines.
+ */
+export function echoedSecretsText(secrets: { id: string; password: string; token?: string }): string {
+  return `request rejected by gateway\r\n  user=${secrets.id}\n  password=${secrets.password}\n  X-Auth-Token: ${secrets.token ?? '(none)'}\n  query: name=${encodeURIComponent(secrets.id)}`;
+}
+
+/** The longErrorText fault's text: `bytes` characters with newlines, tabs and control characters. */
+export function longErrorText(bytes: number): string {
+  const unit = 'backend trace line\n\tat frame \u0007\u001b[31m ';
+  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
 }
 
 /** Keystone-style error body used for 401 (and 400 on malformed auth requests). */

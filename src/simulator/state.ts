@@ -84,6 +84,9 @@ export class AccountZoneRuntime {
     return {
       allStrings: f.numbersAsStrings === true,
       weirdNames: f.weirdNames === true,
+      hugeNameBytes: f.hugeNames?.bytes,
+      deepNameDepth: f.deepNesting === true ? 100_000 : f.deepNesting ? (f.deepNesting.depth ?? 100_000) : undefined,
+      duplicates: f.duplicates === true,
       live: period > 0 ? { seed: this.state.data.seed, bucket: this.cacheBucket } : undefined,
     };
   }

@@ -52,6 +52,22 @@ export interface Faults {
   failServerListFor?: number[] | { count: number };
   /** A much larger response: extra LBs in listLoadBalancers, and/or leading JSON whitespace. */
   hugeResponse?: { extraLbs?: number; padBytes?: number; commands?: SimCommand[] };
+  // ---- hostile behaviours (what gateways, debugging proxies and broken backends do) ----
+  /**
+   * An error whose text repeats the credentials: the account id and password, and the token of
+   * the request (auth: the name and password it sent), with newlines. `status` 200 (default for
+   * API commands) puts it in `<cmd>response.errortext`; 4xx/5xx (default 401 for auth) in a
+   * Keystone-style `error.message`. Combined with malformedJson, a 200 body is the bare password (not JSON).
+   */
+  echoSecrets?: FaultTrigger & { status?: number };
+  /** An error text of `bytes` characters (default 5120) with control characters; `status` as echoSecrets. */
+  longErrorText?: FaultTrigger & { status?: number; bytes?: number };
+  /** Every LB name is `bytes` long (e.g. 1048576). */
+  hugeNames?: { bytes: number };
+  /** listLoadBalancers sends every LB twice (same id); server lists repeat their first server and add one without ip and port. */
+  duplicates?: boolean;
+  /** Every LB name is an array nested `depth` levels deep (default 100000). */
+  deepNesting?: boolean | { depth?: number };
 }
 
 export interface SimServerConfig {

@@ -4,6 +4,7 @@
  * bumps `version`, so a reader never sees an account half-updated.
  */
 import type { ErrorInfo, ErrorReason } from '../ktcloud/errors.js';
+import type { DuplicateKind } from '../metrics/label-safety.js';
 import type { CollectResult, RenderedSnapshot, ZoneSummary } from '../protocol.js';
 
 export type ZoneHealth = 'ok' | 'failing' | 'stale' | 'pending';
@@ -28,6 +29,10 @@ export interface ZoneState {
   /** `command\0code` → count. */
   readonly requests: Map<string, number>;
   swaps: number;
+  /** Label values capped at MAX_LABEL_BYTES, summed over collections. */
+  labelValuesTruncated: number;
+  /** Items dropped as duplicates (or without identity), by kind, summed over collections. */
+  readonly duplicatesDropped: Map<DuplicateKind, number>;
 }
 
 export class Store {
@@ -80,6 +85,10 @@ export class Store {
         s.partial = outcome.partial;
         if (outcome.partial) s.lastError = { ...outcome.partial.error, atMs: now };
         s.swaps++;
+        if (outcome.hygiene) {
+          s.labelValuesTruncated += outcome.hygiene.labelValuesTruncated;
+          for (const [kind, n] of Object.entries(outcome.hygiene.duplicatesDropped) as Array<[DuplicateKind, number]>) s.duplicatesDropped.set(kind, (s.duplicatesDropped.get(kind) ?? 0) + n);
+        }
       } else {
         s.up = false;
         s.consecutiveFailures++;
@@ -147,5 +156,7 @@ function newZone(account: string, zone: string): ZoneState {
     errors: new Map(),
     requests: new Map(),
     swaps: 0,
+    labelValuesTruncated: 0,
+    duplicatesDropped: new Map(),
   };
 }

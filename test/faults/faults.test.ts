@@ -24,7 +24,7 @@ const CASES: Case[] = [
   { name: 'wrong-password', faults: { wrongPassword: true }, expect: { up: 0, reason: 'auth', message: 'authentication failed (HTTP 401) for DX-M1' } },
   { name: 'rate-limited', faults: { rateLimit: { status: 429, retryAfterSeconds: 0, every: 1 } }, expect: { up: 0, reason: 'rate_limited', message: 'listLoadBalancers was rate limited (HTTP 429) by DX-M1' } },
   { name: 'unavailable', faults: { rateLimit: { status: 503, retryAfterSeconds: 0, every: 1 } }, expect: { up: 0, reason: 'rate_limited', message: 'listLoadBalancers was rate limited (HTTP 503) by DX-M1' } },
-  { name: 'server-error', faults: { serverError: { status: 500, every: 1 } }, expect: { up: 0, reason: 'api_error', message: 'listLoadBalancers failed with a server error (HTTP 500) in DX-M1' } },
+  { name: 'server-error', faults: { serverError: { status: 500, every: 1 } }, expect: { up: 0, reason: 'api_error', message: 'listLoadBalancers failed with a server error (HTTP 500) in DX-M1: An unexpected error prevented the server from fulfilling your request.' } },
   { name: 'hung', faults: { hang: true }, expect: { up: 0, reason: 'timeout', message: /^listLoadBalancers got no answer within 0.3s \(api.requestTimeout\) from DX-M1$|^collection deadline exceeded during listLoadBalancers in DX-M1$/ } },
   { name: 'malformed', faults: { malformedJson: true }, expect: { up: 0, reason: 'bad_response', message: /^listLoadBalancers answered with malformed JSON \(.+\) in DX-M1$/ } },
   { name: 'error-in-200', faults: { errorInBody: { errorcode: 530, errortext: 'Unable to execute API command' } }, expect: { up: 0, reason: 'api_error', message: 'listLoadBalancers returned API error 530: Unable to execute API command in DX-M1' } },
@@ -130,7 +130,7 @@ describe('one LB\'s server list failing', () => {
     const view = (await (await fetch(`${s.url}/accounts?format=json`)).json()) as { accounts: Array<{ name: string; state: string; partial: boolean; lastError: { reason: string; message: string } | null }> };
     const row = view.accounts.find((a) => a.name === 'healthy-a')!;
     expect(row).toMatchObject({ state: 'ok', partial: true });
-    expect(row.lastError?.message).toMatch(/^server list of load balancer \d+ \(".*"\): listLoadBalancerWebServers failed with a server error \(HTTP 500\) in DX-M1$/);
+    expect(row.lastError?.message).toMatch(/^server list of load balancer \d+ \(".*"\): listLoadBalancerWebServers failed with a server error \(HTTP 500\) in DX-M1: Internal error executing command, please contact your system administrator$/);
     // Every other account is as it was.
     expect(only(m, 'ktcloud_account_up', { account: 'healthy-b' })[0]!.value).toBe(1);
     s.sim.setFaults(id(CASES[0]!), {});

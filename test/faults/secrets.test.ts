@@ -20,6 +20,11 @@ const ACCOUNTS = [
   { name: 'rotated', zones: ['DX-M1'], id: 'leak-rotated@example.com', password: 'Pw-Stale-b81c2' },
   { name: 'expiring', zones: ['DX-G'], id: 'leak-expiring@example.com', password: 'Pw-Expiring-c4d1' },
   { name: 'broken-api', zones: ['DX-G'], id: 'leak-broken@example.com', password: 'Pw-Broken-99e0' },
+  // Gateways that echo credentials and tokens: in a 200 errortext, a 500 body, a 403 from auth, a bare non-JSON body.
+  { name: 'echo-body', zones: ['DX-M1'], id: 'leak-echo-body@example.com', password: 'Pw-Echo-Body-3e1' },
+  { name: 'echo-status', zones: ['DX-M1'], id: 'leak-echo-status@example.com', password: 'Pw-Echo-Status-5b2' },
+  { name: 'echo-auth', zones: ['DX-G'], id: 'leak-echo-auth@example.com', password: 'Pw-Echo-Auth-8c3' },
+  { name: 'echo-raw', zones: ['DX-G'], id: 'leak-echo-raw@example.com', password: 'PwRaw-77c' },
 ];
 const FILE_PASSWORD = 'Pw-From-File-41aa';
 const SECRETS = [...ACCOUNTS.flatMap((a) => [a.id, a.password]), FILE_PASSWORD, 'leak-file@example.com', 'Pw-Real-Rotated-0000'];
@@ -38,6 +43,10 @@ beforeAll(async () => {
       { id: 'leak-expiring@example.com', password: 'Pw-Expiring-c4d1', zones: { 'DX-G': { lbs: 4, serversPerLb: 1 } }, faults: { expireTokenAfterRequests: 2 } },
       { id: 'leak-broken@example.com', password: 'Pw-Broken-99e0', zones: { 'DX-G': { lbs: 2, serversPerLb: 1 } }, faults: { serverError: { status: 500, every: 2 }, malformedJson: { every: 3 } } },
       { id: 'leak-file@example.com', password: FILE_PASSWORD, zones: { 'DX-M1': { lbs: 1, serversPerLb: 1 } } },
+      { id: 'leak-echo-body@example.com', password: 'Pw-Echo-Body-3e1', zones: { 'DX-M1': { lbs: 1 } }, faults: { echoSecrets: { commands: ['listLoadBalancers'] } } },
+      { id: 'leak-echo-status@example.com', password: 'Pw-Echo-Status-5b2', zones: { 'DX-M1': { lbs: 2, serversPerLb: 1 } }, faults: { echoSecrets: { status: 500, commands: ['listLoadBalancerWebServers'] } } },
+      { id: 'leak-echo-auth@example.com', password: 'Pw-Echo-Auth-8c3', zones: { 'DX-G': { lbs: 1 } }, faults: { echoSecrets: { status: 403, commands: ['auth'] } } },
+      { id: 'leak-echo-raw@example.com', password: 'PwRaw-77c', zones: { 'DX-G': { lbs: 1 } }, faults: { echoSecrets: { commands: ['listLoadBalancers'] }, malformedJson: { commands: ['listLoadBalancers'] } } },
     ],
   });
   dir = mkdtempSync(join(tmpdir(), 'ktcloud-leak-'));
@@ -89,6 +98,12 @@ describe('secrets never leak', () => {
     expect(all).toMatch(/"code":"401"/);
     expect(all).toMatch(/"code":"500"/);
     expect(all).toContain('is readable by every user');
+    // The echoing gateways were met, and what they said was kept with the secrets taken out.
+    expect(all).toContain('returned API error 530: request rejected by gateway user=[REDACTED] password=[REDACTED] X-Auth-Token: [REDACTED]');
+    expect(all).toContain('failed with a server error (HTTP 500) in DX-M1: request rejected by gateway');
+    expect(all).toContain('authentication failed (HTTP 403) for DX-G: request rejected by gateway user=[REDACTED]');
+    expect(all).toMatch(/listLoadBalancers answered with malformed JSON \(unexpected character, body of 9 characters; content-type application\/json;charset=UTF-8\) in DX-G/);
+    expect(served.join('\n')).toContain('[REDACTED]');
   });
 
   it('no password, cloud id or token in anything written or served', () => {

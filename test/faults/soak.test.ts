@@ -26,6 +26,12 @@ const FAULTS: Faults[] = [
   { expireTokenAfterRequests: 3 },
   { failServerListFor: { count: 1 } },
   { errorInBody: { errorcode: 530, every: 2 } },
+  // Hostile answers: echoed secrets, 5 KB errors, huge names, duplicates, deep nesting.
+  { echoSecrets: { every: 2 } },
+  { longErrorText: { status: 500, every: 2 } },
+  { hugeNames: { bytes: 256 * 1024 } },
+  { duplicates: true },
+  { deepNesting: true },
 ];
 
 const children: ChildProcess[] = [];

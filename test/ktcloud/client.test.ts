@@ -168,7 +168,7 @@ describe('ZoneClient against the simulator', () => {
     const { c, requests } = client({ retries: 2 });
     const e = await failure(c.listLoadBalancers());
     expect(e.reason).toBe('api_error');
-    expect(e.message).toBe('listLoadBalancers failed with a server error (HTTP 500) in DX-M1');
+    expect(e.message).toBe('listLoadBalancers failed with a server error (HTTP 500) in DX-M1: An unexpected error prevented the server from fulfilling your request.');
     expect(requests).toEqual(['auth 201', 'listLoadBalancers 500', 'listLoadBalancers 500', 'listLoadBalancers 500']);
     sim.setFaults(ID, { rateLimit: { status: 503, retryAfterSeconds: 0, first: 2 } });
     const ok = client();

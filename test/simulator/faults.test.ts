@@ -226,6 +226,60 @@ describe('API faults', () => {
   });
 });
 
+describe('hostile faults', () => {
+  it('echoSecrets repeats id, password and the request token, in a 200 errortext or a 4xx body', async () => {
+    sim.setFaults(A.id, { echoSecrets: { first: 1 } });
+    const tok = await token(sim);
+    const r = await api(sim, tok, LIST);
+    expect(r.status).toBe(200);
+    const text = (JSON.parse(r.text) as { listloadbalancersresponse: { errortext: string } }).listloadbalancersresponse.errortext;
+    for (const s of [A.id, A.password, tok]) expect(text).toContain(s);
+    expect(text).toContain('\n');
+    sim.setFaults(A.id, { echoSecrets: { status: 401, commands: ['auth'] } });
+    const res = await fetch(`${sim.zoneEndpoint(Z)}/identity/auth/tokens`, { method: 'POST', body: authBody(A.id, A.password) });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { message: string } };
+    expect(body.error.message).toContain(A.password);
+  });
+
+  it('longErrorText sends an error text of the asked size with control characters', async () => {
+    sim.setFaults(A.id, { longErrorText: { status: 500, bytes: 5120 } });
+    const r = await api(sim, await token(sim), LIST);
+    expect(r.status).toBe(500);
+    const msg = (JSON.parse(r.text) as { error: { message: string } }).error.message;
+    expect(msg).toHaveLength(5120);
+    expect(msg).toMatch(/[\n\t\u0007]/);
+  });
+
+  it('hugeNames, duplicates and deepNesting shape the lists', async () => {
+    sim.setFaults(A.id, { hugeNames: { bytes: 100_000 } });
+    const tok = await token(sim);
+    const names = (JSON.parse((await api(sim, tok, LIST)).text) as { listloadbalancersresponse: { loadbalancer: Array<{ name: string }> } }).listloadbalancersresponse.loadbalancer.map((l) => l.name);
+    expect(names.map((n) => n.length)).toEqual([100_000, 100_000, 100_000, 100_000]);
+
+    sim.setFaults(A.id, { duplicates: true });
+    const list = JSON.parse((await api(sim, tok, LIST)).text) as { listloadbalancersresponse: { count: number; loadbalancer: Array<{ loadbalancerid: number }> } };
+    expect(list.listloadbalancersresponse.count).toBe(8);
+    expect(new Set(list.listloadbalancersresponse.loadbalancer.map((l) => l.loadbalancerid)).size).toBe(4);
+    const ws = JSON.parse((await api(sim, tok, servers(lbs()[0]!.loadbalancerid))).text) as { listloadbalancerwebserversresponse: { loadbalancerwebserver: Array<{ ipaddress?: string }> } };
+    const got = ws.listloadbalancerwebserversresponse.loadbalancerwebserver;
+    expect(got).toHaveLength(4);
+    expect(got[2]).toEqual(got[0]);
+    expect(got[3]!.ipaddress).toBeUndefined();
+
+    sim.setFaults(A.id, { deepNesting: { depth: 5000 } });
+    const deep = (await api(sim, tok, LIST)).text;
+    expect(deep).toContain(`"name":${'['.repeat(5000)}${']'.repeat(5000)}`);
+    expect(() => JSON.parse(deep)).not.toThrow();
+  });
+
+  it('rejects bad hostile fault values', () => {
+    expect(() => sim.setFaults(A.id, { hugeNames: { bytes: 0 } })).toThrow('hugeNames.bytes');
+    expect(() => sim.setFaults(A.id, { echoSecrets: { status: 302 } } as never)).toThrow('echoSecrets.status');
+    expect(() => sim.setFaults(A.id, { deepNesting: { depth: 'x' } } as never)).toThrow('deepNesting.depth');
+  });
+});
+
 describe('hang', () => {
   it('holds the request until the client times out, then close() returns promptly', async () => {
     const s = await startSimulator({ accounts: [{ ...A, zones: { [Z]: { lbs: 1 } } }] });

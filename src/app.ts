@@ -135,6 +135,7 @@ export class App {
       reload: this.reloadState,
       shard: { index: this.shard.index, total: this.shard.total },
       ownedAccounts: this.exporter.ownedCount,
+      configuredAccounts: c.accounts.length,
     });
   }
 

@@ -11,6 +11,8 @@ export interface ExporterState {
   readonly reload: { readonly ok: boolean; readonly lastSuccessMs: number | null };
   readonly shard: { readonly index: number; readonly total: number };
   readonly ownedAccounts: number;
+  /** Accounts in the configuration before sharding; optional so that benches need not know it. */
+  readonly configuredAccounts?: number;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -44,5 +46,8 @@ export function renderHealth(store: Store, st: ExporterState): string {
   if (st.reload.lastSuccessMs !== null) out += sample(H.reloadTimestamp.name, [], [], seconds(st.reload.lastSuccessMs));
   single(H.shardInfo, [String(st.shard.index), String(st.shard.total)], 1);
   single(H.ownedAccounts, [], st.ownedAccounts);
+
+  // Unowned-account detection (ops): the config's account count, before sharding.
+  if (st.configuredAccounts !== undefined) single(H.configuredAccounts, [], st.configuredAccounts);
   return out;
 }

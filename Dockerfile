@@ -8,7 +8,7 @@
 # digest too:
 #   docker buildx imagetools inspect node:24-bookworm-slim   # prints "Digest: sha256:..."
 # then write FROM node:24-bookworm-slim@sha256:<digest> in both stages (Dependabot keeps
-# digest pins updated as well). package.json "engines" is the oldest Node this runs on (22).
+# digest pins updated as well). package.json "engines" is the oldest Node this runs on (22.19).
 
 # ---- build: compile TypeScript, then keep production dependencies only ----
 FROM node:24-bookworm-slim AS build

@@ -415,6 +415,8 @@ describe('Secret templates', () => {
     const [secret] = parseYamlDocs(readFileSync(join(ROOT, file), 'utf8'));
     expect(secret.kind).toBe('Secret');
     expect(secret.metadata.name).toBe(name);
+    // The labels scripts/add-account.sh sets: `kubectl get secret -l ...component=account` lists accounts.
+    expect(secret.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'ktcloud-lb-exporter', 'app.kubernetes.io/component': 'account' });
     expect(Object.keys(secret.stringData).sort()).toEqual(['CLOUD_ID', 'CLOUD_PASSWORD', 'CLOUD_ZONE']);
     expect(secret.stringData.CLOUD_ID).toMatch(/^<.*>$/);
     expect(secret.stringData.CLOUD_PASSWORD).toMatch(/^<.*>$/);

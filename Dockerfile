@@ -3,8 +3,15 @@
 # The runtime holds what package.json "files" publishes (bin, dist) plus production
 # dependencies: no compiler, no sources, no dev dependencies, no npm cache.
 
+# Node.js 24 LTS on Debian 12, in both stages (keep them equal). Pinned by tag;
+# .github/dependabot.yml (docker ecosystem) proposes new tags. For reproducible builds pin the
+# digest too:
+#   docker buildx imagetools inspect node:24-bookworm-slim   # prints "Digest: sha256:..."
+# then write FROM node:24-bookworm-slim@sha256:<digest> in both stages (Dependabot keeps
+# digest pins updated as well). package.json "engines" is the oldest Node this runs on (22.19).
+
 # ---- build: compile TypeScript, then keep production dependencies only ----
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first: this layer is rebuilt only when the lockfile changes.
 COPY package.json package-lock.json ./
@@ -14,7 +21,7 @@ RUN npm run build \
  && npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
@@ -26,9 +33,11 @@ COPY --from=build /app/bin ./bin
 USER 10001:10001
 EXPOSE 9105
 # Slim images have no curl: node itself asks /healthz. (Kubernetes ignores this and uses the
-# StatefulSet's probes.) Assumes the default listen port 9105.
+# StatefulSet's probes.) Assumes the default listen port 9105 and plain HTTP: with TLS
+# (--web.config.file) override it, e.g. `docker run --no-healthcheck` or --health-cmd.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9105/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/ktcloud-lb-exporter"]
-# Where the Kubernetes ConfigMap is mounted; `docker run IMAGE --config other.yaml` replaces it.
-CMD ["--config", "/etc/ktcloud/config/accounts.yaml"]
+# No CMD: without arguments the exporter looks for accounts/accounts.yaml under /app (mount a
+# folder at /app/accounts), else KTCLOUD_CONFIG, else runs the original single-account env
+# interface (CLOUD_ID, CLOUD_PASSWORD, CLOUD_ZONE). The Kubernetes manifests pass --config.

@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Vitest 4 moved poolOptions.forks.maxForks to the top level.
+    maxWorkers: 2,
   },
 });

@@ -136,6 +136,7 @@ export class App {
       shard: { index: this.shard.index, total: this.shard.total },
       ownedAccounts: this.exporter.ownedCount,
       pool: { threadsReplaced: this.pool.threadsReplaced, tasksRerun: this.pool.tasksRerun },
+      configuredAccounts: c.accounts.length,
     });
   }
 

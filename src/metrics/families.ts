@@ -196,6 +196,14 @@ export const HEALTH_FAMILIES = {
     type: 'counter',
     labels: [],
   },
+  // Every replica reads the same config, so the max over replicas minus the accounts they own
+  // shows accounts no shard collects (a missing or misnumbered replica), which nothing else does.
+  configuredAccounts: {
+    name: 'ktcloud_exporter_configured_accounts',
+    help: 'Number of accounts in the configuration before sharding (the same on every replica).',
+    type: 'gauge',
+    labels: [],
+  },
 } as const satisfies Record<string, FamilyDef>;
 
 /** The 14 names of the original exporter; dashboards depend on them. */

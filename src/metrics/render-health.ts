@@ -14,6 +14,8 @@ export interface ExporterState {
   readonly ownedAccounts: number;
   /** The collector pool's own counters; absent renders 0. */
   readonly pool?: { readonly threadsReplaced: number; readonly tasksRerun: number };
+  /** Accounts in the configuration before sharding; optional so that benches need not know it. */
+  readonly configuredAccounts?: number;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -53,5 +55,7 @@ export function renderHealth(store: Store, st: ExporterState): string {
   family(H.duplicatesDropped, (z) => DUPLICATE_KINDS.map((k) => [[...id(z), k], z.duplicatesDropped.get(k) ?? 0]));
   single(H.workerThreadsReplaced, [], st.pool?.threadsReplaced ?? 0);
   single(H.tasksRerun, [], st.pool?.tasksRerun ?? 0);
+  // Unowned-account detection (ops): the config's account count, before sharding.
+  if (st.configuredAccounts !== undefined) single(H.configuredAccounts, [], st.configuredAccounts);
   return out;
 }

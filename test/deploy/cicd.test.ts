@@ -43,7 +43,11 @@ describe('.github/workflows', () => {
       const lint = wf.jobs.lint.steps.map((s: any) => s.run).filter(Boolean);
       expect(lint).toEqual(expect.arrayContaining(['npm ci', 'npm run typecheck', 'shellcheck scripts/*.sh']));
       const test = wf.jobs.test;
-      expect(test.container).toMatch(/^node:20-bookworm/);
+      // On Node 24 (the image's runtime) and 22 (the engines minimum), each through .ci/run.
+      expect(test.strategy.matrix.node).toEqual([24, 22]);
+      expect(test.container).toBe('node:${{ matrix.node }}-bookworm');
+      expect(test.steps.find((s: any) => s.run === 'bash .ci/run').env.NODE_MAJOR).toBe('${{ matrix.node }}');
+      expect(wf.jobs.lint.steps.find((s: any) => s.uses?.startsWith('actions/setup-node@')).with['node-version']).toBe(24);
       expect(test.steps.map((s: any) => s.run).filter(Boolean)).toEqual(['bash .ci/run']);
       expect(test.steps.find((s: any) => s.run === 'bash .ci/run').env.CI).toBe('true');
       expect(test.steps.some((s: any) => s.uses?.startsWith('azure/setup-kubectl@'))).toBe(true);

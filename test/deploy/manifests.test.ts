@@ -1,7 +1,8 @@
 /**
- * The kustomize trees as an operator deploys them: every overlay, with and without the
- * semascrd account component, rendered by kubectl kustomize and checked against the contract
- * of the exporter (ports, probes, config path, sharding) and the environment table.
+ * The kustomize trees as an operator deploys them: every overlay, as shipped and with the
+ * semascrd account added the way scripts/add-account.sh adds it (one line in
+ * k8s-manifests/accounts/secrets.yaml), rendered by kubectl kustomize and checked against the
+ * contract of the exporter (ports, probes, config path, sharding) and the environment table.
  */
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,6 @@ import {
   find,
   KUBECTL,
   kustomize,
-  kustomizeWith,
   npmModule,
   parseYamlDocs,
   ROOT,
@@ -57,21 +57,56 @@ function selects(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
-/** Account Secret volumes: volume name -> { secret, mountPath }. */
-function accountMounts(sts: K8sObject): { secret: string; mountPath: string }[] {
-  const volumes = new Map<string, any>(sts.spec.template.spec.volumes.map((v: any) => [v.name, v]));
-  return container(sts)
-    .volumeMounts.filter((m: any) => volumes.get(m.name)?.secret)
-    .map((m: any) => ({ secret: volumes.get(m.name).secret.secretName, mountPath: m.mountPath }));
+const ACCOUNTS_DIR = '/etc/ktcloud/accounts';
+const KEYS = ['CLOUD_ID', 'CLOUD_PASSWORD', 'CLOUD_ZONE'];
+
+/** The projected `accounts` volume at accountsDir and its Secret sources: { secret, folder }. */
+function accountSources(sts: K8sObject): { secret: string; folder: string }[] {
+  const mounts = container(sts).volumeMounts.filter((m: any) => m.mountPath === ACCOUNTS_DIR);
+  expect(mounts).toHaveLength(1);
+  const volume = sts.spec.template.spec.volumes.find((v: any) => v.name === mounts[0].name);
+  expect(volume.projected, 'accountsDir is one projected volume').toBeDefined();
+  return (volume.projected.sources ?? []).map((src: any) => {
+    expect(Object.keys(src), 'only Secret sources').toEqual(['secret']);
+    const folders = new Set<string>(src.secret.items.map((i: any) => i.path.split('/')[0]));
+    expect(folders.size, `${src.secret.name}: one folder per Secret`).toBe(1);
+    return { secret: src.secret.name, folder: [...folders][0] };
+  });
 }
 
-/** Each overlay, plain or with the semascrd component, rendered once per test file. */
+/**
+ * A copy of the repository's manifests with semascrd added by the line that
+ * `scripts/add-account.sh semascrd --zones DX-G-YS --dry-run` prints (the last one: the edit).
+ */
+function withSemascrdCopy(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'ktcloud-add-'));
+  cpSync(join(ROOT, 'k8s-manifests'), join(copy, 'k8s-manifests'), { recursive: true });
+  const dry = run('bash', ['scripts/add-account.sh', SEMASCRD, '--zones', 'DX-G-YS', '--dry-run']);
+  expect(dry.status, dry.stderr).toBe(0);
+  const edit = dry.stdout.trim().split('\n').at(-1)!;
+  expect(edit).toMatch(/^printf .* >> k8s-manifests\/accounts\/secrets\.yaml$/);
+  const r = run('bash', ['-c', edit], { cwd: copy });
+  expect(r.status, r.stderr).toBe(0);
+  return copy;
+}
+
+/** Each overlay, as shipped or with semascrd added, rendered once per test file. */
 const renders = new Map<string, K8sObject[]>();
 function rendered(env: Env, withSemascrd: boolean): K8sObject[] {
   const key = `${env}${withSemascrd ? '+semascrd' : ''}`;
   if (!renders.has(key)) {
     const overlay = `k8s-manifests/overlays/${env}`;
-    renders.set(key, withSemascrd ? kustomizeWith(overlay, [SEMASCRD]) : kustomize(overlay));
+    if (!withSemascrd) renders.set(key, kustomize(overlay));
+    else {
+      const copy = withSemascrdCopy();
+      try {
+        const r = run('kubectl', ['kustomize', join(copy, overlay)]);
+        if (r.status !== 0) throw new Error(r.stderr);
+        renders.set(key, parseYamlDocs(r.stdout));
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    }
   }
   // A deep copy: a test may modify what it gets.
   return structuredClone(renders.get(key)!);
@@ -158,20 +193,28 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
       expect(config).toMatchObject({ listen: '0.0.0.0:9105', interval: '60s', accountsDir: '/etc/ktcloud/accounts' });
     });
 
-    it('mounts one Secret per account, whole and read-only, at /etc/ktcloud/accounts/<account>', () => {
-      const mounts = accountMounts(sts());
+    it('projects each account Secret, optional, into its own folder of one read-only accountsDir volume', () => {
+      const sources = accountSources(sts());
       const expected = ['ktcloud-test', ...(withSemascrd ? [SEMASCRD] : [])];
-      expect(mounts.map((m) => m.secret).sort()).toEqual(expected.sort());
-      for (const m of mounts) expect(m.mountPath).toBe(`/etc/ktcloud/accounts/${m.secret}`);
+      expect(sources.map((m) => m.secret).sort()).toEqual(expected.sort());
+      // The folder is the account's name: the Secret's name.
+      for (const m of sources) expect(m.folder).toBe(m.secret);
+      const mount = container(sts()).volumeMounts.find((m: any) => m.mountPath === ACCOUNTS_DIR);
+      expect(mount.readOnly).toBe(true);
+      const volume = sts().spec.template.spec.volumes.find((v: any) => v.name === mount.name);
+      // 0440: the exporter reads through fsGroup; "others" cannot (the loader warns otherwise).
+      expect(volume.projected.defaultMode).toBe(0o440);
+      for (const src of volume.projected.sources) {
+        // Optional: a Secret missing in this namespace never holds the pod in ContainerCreating.
+        expect(src.secret.optional, src.secret.name).toBe(true);
+        expect(src.secret.items).toEqual(KEYS.map((key) => ({ key, path: `${src.secret.name}/${key}` })));
+      }
       for (const m of container(sts()).volumeMounts) {
         expect(m.subPath, 'subPath mounts never see Secret updates').toBeUndefined();
         expect(sts().spec.template.spec.volumes.some((v: any) => v.name === m.name), `volume ${m.name}`).toBe(true);
       }
-      for (const v of sts().spec.template.spec.volumes.filter((x: any) => x.secret)) {
-        // 0440: the exporter reads through fsGroup; "others" cannot (the loader warns otherwise).
-        expect(v.secret.defaultMode).toBe(0o440);
-        expect(v.secret.optional ?? false).toBe(false);
-      }
+      // No other Secret volume: every account goes through the optional projection.
+      expect(sts().spec.template.spec.volumes.filter((v: any) => v.secret)).toEqual([]);
       expect(sts().spec.template.spec.securityContext.fsGroup).toBe(10001);
     });
 
@@ -232,15 +275,19 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
     expect(cm.data['ktcloud-lb-accounts.json']).toBe(readFileSync(join(ROOT, 'dashboards/ktcloud-lb-accounts.json'), 'utf8'));
   });
 
-  it('scales prod by its replica count alone: --total-shards follows', () => {
+  it.each(ENV_NAMES)('scales %s by its replica count alone: --total-shards follows', (env) => {
     const copy = mkdtempSync(join(tmpdir(), 'ktcloud-scale-'));
     try {
       cpSync(join(ROOT, 'k8s-manifests'), join(copy, 'k8s-manifests'), { recursive: true });
-      const file = join(copy, 'k8s-manifests/overlays/prod/kustomization.yaml');
+      const file = join(copy, `k8s-manifests/overlays/${env}/kustomization.yaml`);
       const text = readFileSync(file, 'utf8');
-      expect(text).toMatch(/\n {4}count: 2\n/);
-      writeFileSync(file, text.replace(/\n {4}count: 2\n/, '\n    count: 5\n'));
-      const r = run('kubectl', ['kustomize', join(copy, 'k8s-manifests/overlays/prod')]);
+      const count = new RegExp(`\\n {4}count: ${ENVIRONMENTS[env].replicas}\\n`);
+      expect(text).toMatch(count);
+      // The replica count is the only place the shard count is written.
+      const code = text.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+      expect(code).not.toMatch(/--total-shards|KTCLOUD_TOTAL_SHARDS/);
+      writeFileSync(file, text.replace(count, '\n    count: 5\n'));
+      const r = run('kubectl', ['kustomize', join(copy, `k8s-manifests/overlays/${env}`)]);
       expect(r.status, r.stderr).toBe(0);
       const s = find(parseYamlDocs(r.stdout), 'StatefulSet', NAME);
       expect(s.spec.replicas).toBe(5);
@@ -250,30 +297,21 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
     }
   });
 
-  it.each(ENV_NAMES)('the commented `components:` line of %s adds semascrd once uncommented', (env) => {
-    const copy = mkdtempSync(join(tmpdir(), 'ktcloud-uncomment-'));
-    try {
-      for (const dir of ['k8s-manifests', SEMASCRD]) cpSync(join(ROOT, dir), join(copy, dir), { recursive: true });
-      const file = join(copy, `k8s-manifests/overlays/${env}/kustomization.yaml`);
-      const text = readFileSync(file, 'utf8');
-      const uncommented = text
-        .replace(/^# components:\n# {3}- \.\.\/\.\.\/\.\.\/semascrd$/m, 'components:\n  - ../../../semascrd')
-        .replace(/^ {2}# - \.\.\/\.\.\/\.\.\/semascrd$/m, '  - ../../../semascrd');
-      expect(uncommented).not.toBe(text);
-      writeFileSync(file, uncommented);
-      const r = run('kubectl', ['kustomize', join(copy, `k8s-manifests/overlays/${env}`)]);
-      expect(r.status, r.stderr).toBe(0);
-      const mounts = accountMounts(find(parseYamlDocs(r.stdout), 'StatefulSet', NAME));
-      expect(mounts).toContainEqual({ secret: SEMASCRD, mountPath: '/etc/ktcloud/accounts/semascrd' });
-    } finally {
-      rmSync(copy, { recursive: true, force: true });
+  it('adds an account with one line in one file, the same for every overlay', () => {
+    for (const env of ENV_NAMES) {
+      const before = rendered(env, false);
+      const after = rendered(env, true);
+      // Only the StatefulSet's projected sources differ: nothing else to edit per environment.
+      const others = (objects: K8sObject[]) => objects.filter((o) => o.kind !== 'StatefulSet');
+      expect(others(after)).toEqual(others(before));
+      expect(accountSources(find(after, 'StatefulSet', NAME))).toContainEqual({ secret: SEMASCRD, folder: SEMASCRD });
     }
   });
 
   /**
    * The rendered ConfigMap, fed to the exporter's own config loader with a folder laid out the
    * way the kubelet mounts the Secrets (filled from the Secret templates): what the pod would
-   * load. Adding the semascrd component must add the account with no config edit.
+   * load. Adding the semascrd line must add the account with no config edit.
    */
   describe('the exporter accepts the rendered configuration', () => {
     let mountRoot: string;
@@ -291,13 +329,15 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
       const objects = rendered('prod', withSemascrd);
       const sts = find(objects, 'StatefulSet', NAME);
       const dir = join(mountRoot, String(withSemascrd));
-      for (const { secret, mountPath } of accountMounts(sts)) {
-        const folder = join(dir, mountPath.replace('/etc/ktcloud/accounts/', ''));
-        mkdirSync(folder, { recursive: true });
-        const template = parse(readFileSync(join(ROOT, templates[secret]), 'utf8'));
-        for (const [k, v] of Object.entries<string>(template.stringData)) {
-          writeFileSync(join(folder, k), v);
-          chmodSync(join(folder, k), 0o440); // what defaultMode 0440 (+ fsGroup) gives in the pod
+      mkdirSync(dir, { recursive: true });
+      const volume = sts.spec.template.spec.volumes.find((v: any) => v.projected);
+      // What the kubelet projects: each item of each existing Secret at its path.
+      for (const { secret } of volume.projected.sources) {
+        const template = parse(readFileSync(join(ROOT, templates[secret.name]), 'utf8'));
+        for (const item of secret.items) {
+          mkdirSync(join(dir, item.path, '..'), { recursive: true });
+          writeFileSync(join(dir, item.path), template.stringData[item.key]);
+          chmodSync(join(dir, item.path), 0o440); // what defaultMode 0440 (+ fsGroup) gives in the pod
         }
       }
       const text = find(objects, 'ConfigMap', 'ktcloud-lb-exporter-config').data['accounts.yaml'].replace(/^accountsDir: .*$/m, `accountsDir: ${dir}`);
@@ -375,6 +415,8 @@ describe('Secret templates', () => {
     const [secret] = parseYamlDocs(readFileSync(join(ROOT, file), 'utf8'));
     expect(secret.kind).toBe('Secret');
     expect(secret.metadata.name).toBe(name);
+    // The labels scripts/add-account.sh sets: `kubectl get secret -l ...component=account` lists accounts.
+    expect(secret.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'ktcloud-lb-exporter', 'app.kubernetes.io/component': 'account' });
     expect(Object.keys(secret.stringData).sort()).toEqual(['CLOUD_ID', 'CLOUD_PASSWORD', 'CLOUD_ZONE']);
     expect(secret.stringData.CLOUD_ID).toMatch(/^<.*>$/);
     expect(secret.stringData.CLOUD_PASSWORD).toMatch(/^<.*>$/);

@@ -1,9 +1,9 @@
 /**
- * scripts/deploy.sh and scripts/setup-argocd.sh: argument checking, the commands each action
+ * scripts/deploy.sh, scripts/setup-argocd.sh and scripts/add-account.sh: argument checking, the commands each action
  * runs (printed by --dry-run, and really run against stand-in kubectl/argocd programs), and
  * shellcheck on the scripts and on what they print.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { describeWith, ROOT, run, SHELLCHECK, type RunResult } from './tools.js'
 
 const DEPLOY = 'scripts/deploy.sh';
 const SETUP = 'scripts/setup-argocd.sh';
+const ADD = 'scripts/add-account.sh';
 
 /**
  * A PATH whose kubectl, argocd and helm only record their arguments (one call a line) in a log
@@ -23,8 +24,12 @@ beforeAll(() => {
   callLog = join(fakeBin, 'calls.log');
   for (const tool of ['kubectl', 'argocd', 'helm']) {
     const file = join(fakeBin, tool);
-    // `-f -` reads the other end of a pipe first, so a pipeline logs in its written order.
-    writeFileSync(file, `#!/usr/bin/env bash\n[[ " $* " == *" -f - "* ]] && cat > /dev/null\necho "${tool} $*" >> "${callLog}"\n`);
+    // `-f -` reads the other end of a pipe first, so a pipeline logs in its written order;
+    // what a command reads as /dev/stdin (a Secret's KEY=VALUE lines) is kept in calls.log.stdin.
+    writeFileSync(
+      file,
+      `#!/usr/bin/env bash\n[[ " $* " == *" -f - "* ]] && cat > /dev/null\n[[ " $* " == *"=/dev/stdin "* ]] && cat >> "${callLog}.stdin"\necho "${tool} $*" >> "${callLog}"\n`,
+    );
     chmodSync(file, 0o755);
   }
 });
@@ -32,6 +37,7 @@ afterAll(() => rmSync(fakeBin, { recursive: true, force: true }));
 
 function script(file: string, args: string[], env: Record<string, string> = {}): RunResult & { calls: string[] } {
   writeFileSync(callLog, '');
+  writeFileSync(`${callLog}.stdin`, '');
   const r = run('bash', [file, ...args], {
     // From another directory: the scripts must find the repository themselves.
     cwd: tmpdir(),
@@ -177,8 +183,95 @@ describe(SETUP, () => {
   });
 });
 
+describe(ADD, () => {
+  const LIST = 'k8s-manifests/accounts/secrets.yaml';
+  const line = (name: string) =>
+    `              - secret: { name: ${name}, optional: true, items: [{ key: CLOUD_ID, path: ${name}/CLOUD_ID }, { key: CLOUD_PASSWORD, path: ${name}/CLOUD_PASSWORD }, { key: CLOUD_ZONE, path: ${name}/CLOUD_ZONE }] }`;
+  const secretPipeline = (ns: string, name: string) => [
+    `kubectl -n ${ns} create secret generic ${name} --from-env-file=/dev/stdin --dry-run=client -o yaml`,
+    'kubectl label --local -f - app.kubernetes.io/name=ktcloud-lb-exporter app.kubernetes.io/component=account -o yaml',
+    `kubectl -n ${ns} apply -f -`,
+  ];
+  const CREDS = { CLOUD_ID: 'ops@example.com', CLOUD_PASSWORD: "p@ss w'rd $HOME" };
+
+  /** A throw-away repository root holding the scripts and the accounts list: real runs edit it. */
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'ktcloud-add-root-'));
+    cpSync(abs('scripts'), join(root, 'scripts'), { recursive: true });
+    mkdirSync(join(root, 'k8s-manifests'));
+    cpSync(abs('k8s-manifests/accounts'), join(root, 'k8s-manifests/accounts'), { recursive: true });
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('--dry-run prints the Secret pipeline and the one-line edit, with the credentials as variables, and runs nothing', () => {
+    const r = script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS,DX-M1', '--dry-run'], CREDS);
+    expect(r.status, r.stderr).toBe(0);
+    expect(commands(r.stdout)).toEqual([
+      `printf 'CLOUD_ID=%s\\nCLOUD_PASSWORD=%s\\nCLOUD_ZONE=%s\\n' "$CLOUD_ID" "$CLOUD_PASSWORD" DX-G-YS,DX-M1 | ${secretPipeline('monitoring', 'semascrd').join(' | ')}`,
+      `printf '%s\\n' '${line('semascrd')}' >> ${LIST}`,
+    ]);
+    expect(r.calls).toEqual([]);
+    for (const v of Object.values(CREDS)) expect(r.stdout + r.stderr).not.toContain(v);
+  });
+
+  it('an account already listed needs only its Secret: no edit, the pods load it live', () => {
+    const r = script(abs(ADD), ['ktcloud-test', '--zones', 'DX-M1', '--namespace', 'monitoring-dev', '--dry-run']);
+    expect(r.status, r.stderr).toBe(0);
+    const cmds = commands(r.stdout);
+    expect(cmds).toHaveLength(1);
+    expect(cmds[0]).toContain(secretPipeline('monitoring-dev', 'ktcloud-test').join(' | '));
+    expect(r.stdout).toContain('# ktcloud-test is already listed');
+  });
+
+  it('runs what it prints: the credentials reach kubectl on stdin only, and the line is added once', () => {
+    const file = join(root, LIST);
+    const before = readFileSync(file, 'utf8');
+    const r = script(join(root, ADD), ['semascrd', '--zones', 'DX-G-YS', '--namespace', 'monitoring-staging'], CREDS);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual(secretPipeline('monitoring-staging', 'semascrd'));
+    expect(readFileSync(`${callLog}.stdin`, 'utf8')).toBe(`CLOUD_ID=${CREDS.CLOUD_ID}\nCLOUD_PASSWORD=${CREDS.CLOUD_PASSWORD}\nCLOUD_ZONE=DX-G-YS\n`);
+    for (const v of Object.values(CREDS)) expect(r.calls.join('\n') + r.stdout + r.stderr).not.toContain(v);
+    expect(readFileSync(file, 'utf8')).toBe(`${before}${line('semascrd')}\n`);
+    // Again (a rotation, or the same account in another namespace): the Secret only.
+    const again = script(join(root, ADD), ['semascrd', '--zones', 'DX-G-YS'], CREDS);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.calls).toEqual(secretPipeline('monitoring', 'semascrd'));
+    expect(readFileSync(file, 'utf8')).toBe(`${before}${line('semascrd')}\n`);
+  });
+
+  it('refuses to run without credentials and without a terminal to ask on', () => {
+    const r = script(join(root, ADD), ['nocreds', '--zones', 'DX-M1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('set CLOUD_ID in the environment');
+    expect(r.calls).toEqual([]);
+    expect(readFileSync(join(root, LIST), 'utf8')).not.toContain('nocreds');
+  });
+
+  it.each([
+    [[]],
+    [['semascrd']],
+    [['semascrd', '--zones']],
+    [['semascrd', '--zones', 'DX-M2']],
+    [['Sema_SCRD', '--zones', 'DX-M1']],
+    [['semascrd', '--zones', 'DX-M1', '--namespace', 'Bad NS']],
+    [['semascrd', 'other', '--zones', 'DX-M1']],
+    [['semascrd', '--zones', 'DX-M1', '--force']],
+  ])('rejects %j with exit code 2 and runs nothing', (args) => {
+    const r = script(abs(ADD), args, { DRY_RUN: '1', ...CREDS });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/usage: scripts\/add-account\.sh|add-account\.sh: /);
+    expect(r.stdout).toBe('');
+    expect(r.calls).toEqual([]);
+  });
+
+  it('writes the line in the form the shipped list uses', () => {
+    expect(readFileSync(abs(LIST), 'utf8')).toContain(`${line('ktcloud-test')}\n`);
+  });
+});
+
 describe('script hygiene', () => {
-  it.each([DEPLOY, SETUP])('%s is executable bash with strict mode', (file) => {
+  it.each([DEPLOY, SETUP, ADD])('%s is executable bash with strict mode', (file) => {
     const text = readFileSync(abs(file), 'utf8');
     expect(text.startsWith('#!/usr/bin/env bash\n')).toBe(true);
     expect(text).toContain('\nset -euo pipefail\n');
@@ -187,7 +280,7 @@ describe('script hygiene', () => {
 });
 
 describeWith([SHELLCHECK], 'shellcheck', () => {
-  it.each([DEPLOY, SETUP])('%s is clean', (file) => {
+  it.each([DEPLOY, SETUP, ADD])('%s is clean', (file) => {
     // -x follows `source scripts/lib.sh`, so the shared helpers are checked in context too.
     const r = run('shellcheck', ['-x', file]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -197,6 +290,8 @@ describeWith([SHELLCHECK], 'shellcheck', () => {
     const outputs = [
       ...DEPLOY_CASES.map(([env, action]) => script(abs(DEPLOY), [env, action, '--dry-run']).stdout),
       ...Object.keys(SETUP_EXPECTED).map((action) => script(abs(SETUP), [action, '--dry-run']).stdout),
+      script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS', '--dry-run']).stdout,
+      script(abs(ADD), ['ktcloud-test', '--zones', 'DX-M1', '--dry-run']).stdout,
     ];
     const r = run('shellcheck', ['--shell=bash', '-'], { input: outputs.join('') });
     expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -132,6 +132,7 @@ interface RuleGroup {
   rules: { alert?: string; record?: string; expr: string; for?: string }[];
 }
 const shippedGroups = (): RuleGroup[] => (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: RuleGroup[] }).groups;
+const shippedExpr = (alert: string): string => shippedGroups().flatMap((g) => g.rules).find((r) => r.alert === alert)!.expr;
 function testRules(): string {
   const doc = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: RuleGroup[] };
   for (const g of doc.groups) for (const r of g.rules) if (r.for !== undefined) r.for = TEST_FOR;
@@ -304,6 +305,11 @@ if (toolError) {
       );
       const owned = byKey(await prom.query('ktcloud_exporter_owned_accounts'), (m) => m.pod!);
       expect(owned).toEqual(Object.fromEntries(shards.map((_, i) => [pod(i), ACCOUNTS.filter((a) => ownerOf(a.name) === i).length])));
+      // Every shard reports the whole configuration's account count, and with every shard up the
+      // shipped unowned-accounts expression finds no gap.
+      const configured = byKey(await prom.query('ktcloud_exporter_configured_accounts'), (m) => m.pod!);
+      expect(configured).toEqual(Object.fromEntries(shards.map((_, i) => [pod(i), ACCOUNTS.length])));
+      expect(await prom.query(shippedExpr('KtcloudLbExporterAccountsUnowned'))).toEqual([]);
       // No LB series of an account on a shard that does not own it.
       const misplaced = (await prom.query('ktcloud_lb_info')).filter((s) => s.metric.pod !== pod(ownerOf(s.metric.account!)));
       expect(misplaced).toEqual([]);
@@ -450,15 +456,19 @@ if (toolError) {
       );
     }, 40_000);
 
-    it('fires KtcloudLbExporterDown and KtcloudLbExporterShardMissing when a shard stops', async () => {
+    it('fires KtcloudLbExporterDown, ShardMissing and AccountsUnowned (with the victim\'s account count) when a shard stops', async () => {
       const victim = TOTAL_SHARDS - 1;
+      // 2 pods left of --total-shards 3: the accounts only the victim owned are collected by no one.
+      const unowned = ACCOUNTS.filter((a) => ownerOf(a.name) === victim).length;
+      expect(unowned).toBeGreaterThan(0);
       await shards[victim]!.proc.stop(8000);
       const alerts = await eventually(
         async () => {
           const a = (await prom.alerts()).filter((x) => x.state === 'firing');
           const down = a.filter((x) => x.labels.alertname === 'KtcloudLbExporterDown');
           const missing = a.filter((x) => x.labels.alertname === 'KtcloudLbExporterShardMissing');
-          return down.length > 0 && missing.length > 0 ? { down, missing } : undefined;
+          const gap = a.filter((x) => x.labels.alertname === 'KtcloudLbExporterAccountsUnowned');
+          return down.length > 0 && missing.length > 0 && gap.length > 0 ? { down, missing, gap } : undefined;
         },
         20_000,
         'the shard alerts to fire',
@@ -466,6 +476,13 @@ if (toolError) {
       expect(alerts.down.map((a) => a.labels.pod)).toEqual([pod(victim)]);
       // Its value is the number of shards still reporting.
       expect(alerts.missing.map((a) => [a.labels.namespace, a.labels.total_shards, Number(a.value)])).toEqual([[NAMESPACE, String(TOTAL_SHARDS), TOTAL_SHARDS - 1]]);
+      // The unowned-accounts alert and its expression both say how many accounts went dark.
+      expect(alerts.gap.map((a) => [a.labels.namespace, Number(a.value), a.labels.severity])).toEqual([[NAMESPACE, unowned, 'critical']]);
+      expect(alerts.gap[0]!.annotations.summary).toContain(`${unowned} configured KT Cloud accounts`);
+      const expr = await prom.query(shippedExpr('KtcloudLbExporterAccountsUnowned'));
+      expect(expr.map((x) => x.value)).toEqual([unowned]);
+      // No replica claims another's shard index.
+      expect((await prom.alerts()).filter((x) => x.labels.alertname === 'KtcloudLbExporterShardDuplicated')).toEqual([]);
     }, 40_000);
   });
 }

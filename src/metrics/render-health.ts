@@ -11,6 +11,8 @@ export interface ExporterState {
   readonly reload: { readonly ok: boolean; readonly lastSuccessMs: number | null };
   readonly shard: { readonly index: number; readonly total: number };
   readonly ownedAccounts: number;
+  /** Build info; absent in callers that predate it. */
+  readonly build?: { readonly version: string; readonly revision: string; readonly nodejsVersion: string };
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -44,5 +46,6 @@ export function renderHealth(store: Store, st: ExporterState): string {
   if (st.reload.lastSuccessMs !== null) out += sample(H.reloadTimestamp.name, [], [], seconds(st.reload.lastSuccessMs));
   single(H.shardInfo, [String(st.shard.index), String(st.shard.total)], 1);
   single(H.ownedAccounts, [], st.ownedAccounts);
+  if (st.build) single(H.buildInfo, [st.build.version, st.build.revision, st.build.nodejsVersion], 1);
   return out;
 }

@@ -5,7 +5,8 @@ import { ConfigError, resolveConfig } from './config/load.js';
 import { describeConfig } from './config/describe.js';
 import type { ExporterConfig } from './config/types.js';
 import { createLogger } from './log.js';
-import { VERSION } from './version.js';
+import { startupMessage } from './startup-error.js';
+import { versionText } from './version.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -19,12 +20,13 @@ async function main(): Promise<number> {
     return 2;
   }
   if (cli.help) return void process.stdout.write(USAGE), 0;
-  if (cli.version) return void process.stdout.write(`ktcloud-lb-exporter ${VERSION}\n`), 0;
+  if (cli.version) return void process.stdout.write(versionText()), 0;
 
-  const load = (): ExporterConfig => resolveConfig(cli.config, { listen: cli.listen });
+  // Async so that config loading may become so without touching App (it awaits either).
+  const load = async (): Promise<ExporterConfig> => resolveConfig(cli.config, { listen: cli.listen });
   let config: ExporterConfig;
   try {
-    config = load();
+    config = await load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`ktcloud-lb-exporter: invalid configuration:\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -36,7 +38,18 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger({ level: cli.once ? (process.env.LOG_LEVEL ?? 'warn') : cli.logLevel, destination: cli.once ? 2 : 1 });
-  const app = new App({ config, loadConfig: load, log, logLevel: cli.once ? 'warn' : cli.logLevel, shard: cli.shard, watch: !cli.once });
+  const app = new App({
+    config,
+    loadConfig: load,
+    log,
+    logLevel: cli.once ? 'warn' : cli.logLevel,
+    shard: cli.shard,
+    watch: !cli.once,
+    // --once serves nothing: its web config does not matter.
+    webConfigFile: cli.once ? undefined : cli.webConfigFile,
+    enableLifecycle: cli.enableLifecycle,
+    maxConnections: cli.maxConnections,
+  });
 
   if (cli.once) {
     await app.exporter.collectAll();
@@ -50,7 +63,12 @@ async function main(): Promise<number> {
     return failed.length > 0 ? 1 : 0;
   }
 
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (err) {
+    await app.close(2000);
+    throw err;
+  }
   process.on('SIGHUP', () => void app.reload('SIGHUP'));
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -69,6 +87,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
+    const expected = startupMessage(err);
+    if (expected !== undefined) {
+      process.stderr.write(`ktcloud-lb-exporter: ${expected}\n`);
+      process.exit(1);
+    }
     process.stderr.write(`ktcloud-lb-exporter: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(70);
   },

@@ -11,6 +11,7 @@ beforeAll(async () => {
       { name: 'broken', zones: ['DX-G'], id: 'bad@example.com', password: 'wrong-pw' },
     ],
     schedule: false,
+    app: { enableLifecycle: true },
   });
 });
 afterAll(() => s.close());

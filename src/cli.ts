@@ -21,7 +21,8 @@ Options:
                             file changes reload without it
   --web.max-connections N   open HTTP connections at most (env KTCLOUD_WEB_MAX_CONNECTIONS; default 64);
                             beyond it the oldest connection without a request in progress is closed
-  --check-config            validate the config, print a summary without secrets, exit 0 or 1
+  --check-config            validate the config (and the web config), print a summary without secrets,
+                            exit 0 or 1
   --once                    collect every account once, print the metrics to stdout, exit 1 if any failed
   -h, --help                show this help
   -v, --version             show the version

@@ -4,6 +4,7 @@ import { parseCli, UsageError, USAGE } from './cli.js';
 import { ConfigError, resolveConfig } from './config/load.js';
 import { describeConfig } from './config/describe.js';
 import type { ExporterConfig } from './config/types.js';
+import { LiveWebConfig } from './http/web-config-live.js';
 import { createLogger } from './log.js';
 import { startupMessage } from './startup-error.js';
 import { versionText } from './version.js';
@@ -33,7 +34,10 @@ async function main(): Promise<number> {
     return 1;
   }
   if (cli.checkConfig) {
+    // The web config and its certificates too: a bad one throws the one-line start-up error.
+    if (cli.webConfigFile) new LiveWebConfig(cli.webConfigFile, createLogger({ level: 'silent' }));
     process.stdout.write(describeConfig(config, cli.shard));
+    if (cli.webConfigFile) process.stdout.write(`web config: ${cli.webConfigFile} is valid\n`);
     return 0;
   }
 

@@ -60,7 +60,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('the ktcloud-lb-exporter command', () => {
   it('--help and --version', () => {
     expect(run(['--help']).stdout).toContain('--total-shards M');
-    expect(run(['--version']).stdout).toMatch(/^ktcloud-lb-exporter \d+\.\d+\.\d+ \(revision: [0-9a-f]{7,40}|unknown, build date: \S+, node: v\d+\.\d+\.\d+\)\n$/);
+    expect(run(['--version']).stdout).toMatch(/^ktcloud-lb-exporter \d+\.\d+\.\d+ \(revision: (?:[0-9a-f]{7,40}|unknown), build date: \S+, node: v\d+\.\d+\.\d+\)\n$/);
     expect(run(['--version'], { KTCLOUD_REVISION: 'abc1234def' }).stdout).toContain('revision: abc1234def');
   });
 
@@ -76,7 +76,7 @@ describe('the ktcloud-lb-exporter command', () => {
     }
   });
 
-  it('a bad or missing web config file is one line naming file and key, exit 1, before listening', () => {
+  it('a bad or missing web config file is one line naming file and key, exit 1, before listening and under --check-config', () => {
     writeFileSync(join(dir, 'web-bad.yml'), 'tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n  client_auth: RequireAnyClientCert\n');
     const cases: Array<[string[], NodeJS.ProcessEnv, string]> = [
       [['--web.config.file', join(dir, 'web-bad.yml')], {}, `web config ${join(dir, 'web-bad.yml')}: unknown key "tls_server_config.client_auth"`],
@@ -87,7 +87,14 @@ describe('the ktcloud-lb-exporter command', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toBe(`ktcloud-lb-exporter: ${message}\n`);
       expect(r.stdout).not.toContain('listening');
+      const check = run(['--check-config', '--config', join(dir, 'good.yaml'), ...args], env);
+      expect(check.status).toBe(1);
+      expect(check.stderr).toBe(`ktcloud-lb-exporter: ${message}\n`);
     }
+    writeFileSync(join(dir, 'web-empty.yml'), '');
+    const ok = run(['--check-config', '--config', join(dir, 'good.yaml'), '--web.config.file', join(dir, 'web-empty.yml')]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`web config: ${join(dir, 'web-empty.yml')} is valid`);
   });
 
   it('SIGTERM lets an in-flight /metrics response finish whole, then exits 0', async () => {

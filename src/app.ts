@@ -10,6 +10,7 @@ import type { ExporterConfig } from './config/types.js';
 import { Exporter } from './exporter.js';
 import { buildAccountsView } from './http/accounts-view.js';
 import { createHttpServer } from './http/server.js';
+import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
 import { LiveWebConfig } from './http/web-config-live.js';
 import { Exposition } from './metrics/exposition.js';
 import { renderHealth } from './metrics/render-health.js';
@@ -92,7 +93,7 @@ export class App {
       web: () => this.web.state,
       tls: this.web.initialTls,
       enableLifecycle: o.enableLifecycle ?? false,
-      maxConnections: o.maxConnections ?? 64,
+      maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     });
     this.web.attach(this.http.server);
     for (const w of config.warnings) o.log.warn(w);

@@ -1,5 +1,6 @@
 /** Command-line flags; each also has an environment variable, flags win. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
 import { checkShardSpec, ordinalFromPodName, type ShardSpec } from './shard.js';
 
 export const USAGE = `Usage: ktcloud-lb-exporter [options]
@@ -27,9 +28,6 @@ Options:
   -h, --help                show this help
   -v, --version             show the version
 `;
-
-/** Two Prometheus pairs (HA) scraping, a few people and probes, with room to spare. */
-export const DEFAULT_MAX_CONNECTIONS = 64;
 
 export interface CliOptions {
   readonly config?: string;

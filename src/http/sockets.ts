@@ -16,6 +16,8 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
 export const FIRST_REQUEST_TIMEOUT_MS = 10_000;
+/** Two Prometheus pairs (HA) scraping, a few people and probes, with room to spare. */
+export const DEFAULT_MAX_CONNECTIONS = 64;
 /** Longer than any sensible scrape interval (Prometheus's default is 1 m). */
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 

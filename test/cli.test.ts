@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCli } from '../src/cli.js';
 import { eventually, exporterYaml, parseExposition } from './support/harness.js';
 import { SimProcess } from './support/sim-process.js';
 
@@ -143,6 +144,15 @@ describe('the ktcloud-lb-exporter command', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${join(dir, 'bad.yaml')}:1: interval: "soon" is not a duration`);
     expect(r.stdout).not.toContain('listening');
+  });
+
+  it('web flags and their environment variables', () => {
+    const none = parseCli([], {});
+    expect(none).toMatchObject({ webConfigFile: undefined, enableLifecycle: false, maxConnections: 64 });
+    expect(parseCli(['--web.config.file', 'w.yml', '--web.enable-lifecycle', '--web.max-connections', '8'], {})).toMatchObject({ webConfigFile: 'w.yml', enableLifecycle: true, maxConnections: 8 });
+    expect(parseCli([], { KTCLOUD_WEB_CONFIG: 'e.yml', KTCLOUD_WEB_ENABLE_LIFECYCLE: 'true', KTCLOUD_WEB_MAX_CONNECTIONS: '9' })).toMatchObject({ webConfigFile: 'e.yml', enableLifecycle: true, maxConnections: 9 });
+    expect(() => parseCli([], { KTCLOUD_WEB_ENABLE_LIFECYCLE: 'yes please' })).toThrow('KTCLOUD_WEB_ENABLE_LIFECYCLE');
+    expect(() => parseCli(['--web.max-connections', '0'], {})).toThrow('--web.max-connections must be at least 1');
   });
 
   it('a bad flag exits 2 with usage', () => {

@@ -14,6 +14,8 @@ import { eventually, startStack, type Running } from '../support/harness.js';
 const dir = mkdtempSync(join(tmpdir(), 'ktcloud-web-'));
 // bcrypt of "s3cret-pw", cost 10.
 const HASH = '$2b$10$GuEPJY0p5PtiYluK9SO4J.9qIp3RnxBZefl66UbYPuh7U451dLoCq';
+// bcrypt of "new-pw", cost 10.
+const NEW_HASH = '$2b$10$P67.qKtcBUNQI1VQBH/98OFXxMNav93DbTvEzveZT2DTeDXbuglyC';
 const ROUTES: Array<[string, string]> = [
   ['GET', '/'],
   ['GET', '/metrics'],
@@ -127,6 +129,16 @@ describe('web config: TLS and basic auth', () => {
     const res = await ufetch(`${base}/healthz`, { dispatcher: agent, headers: { authorization: basic('prometheus', 's3cret-pw') } });
     expect(res.status).toBe(200);
     expect((await ufetch(`${base}/healthz`, { dispatcher: agent })).status).toBe(401);
+    writeFileSync(file, webYaml());
+  });
+
+  it('a changed password in the file applies without a restart; the old one (cached or not) stops working', async () => {
+    const file = join(dir, 'web.yml');
+    const status = async (pw: string) => (await ufetch(`${base}/healthz`, { dispatcher: agent, headers: { authorization: basic('prometheus', pw) } })).status;
+    await eventually(async () => ((await status('s3cret-pw')) === 200 ? true : undefined), 10_000, 'the original file back');
+    writeFileSync(file, webYaml().replace(HASH, NEW_HASH));
+    await eventually(async () => ((await status('new-pw')) === 200 ? true : undefined), 10_000, 'the new password accepted');
+    expect(await status('s3cret-pw')).toBe(401);
     writeFileSync(file, webYaml());
   });
 });

@@ -34,12 +34,13 @@ process.on('SIGTERM', () => stopAll(0));
 
 try {
   await start('simulator', [`${root}dist/src/simulator/cli.js`, '--config', simConfig], /"url"/);
-  const exporter = await start('exporter', [`${root}bin/ktcloud-lb-exporter`, '--config', exporterConfig], /"msg":"listening"/);
+  const exporter = await start('exporter', [`${root}bin/ktcloud-lb-exporter`, '--config', exporterConfig, '--web.enable-lifecycle'], /"msg":"listening"/);
   process.stdout.write(`
 KT Cloud LB exporter demo is running (Ctrl-C stops it):
   metrics          http://127.0.0.1:9105/metrics
   account health   http://127.0.0.1:9105/accounts
   simulator API    http://127.0.0.1:8480/_sim/accounts
+  reload           curl -X POST http://127.0.0.1:9105/-/reload   (enabled for the demo: --web.enable-lifecycle)
 Accounts appear within one interval (10 s); "legacy" fails on purpose (its password was rotated).
 
 `);

@@ -10,12 +10,15 @@ import type { ExporterConfig } from './config/types.js';
 import { Exporter } from './exporter.js';
 import { buildAccountsView } from './http/accounts-view.js';
 import { createHttpServer } from './http/server.js';
+import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
+import { LiveWebConfig } from './http/web-config-live.js';
 import { Exposition } from './metrics/exposition.js';
 import { renderHealth } from './metrics/render-health.js';
 import { CollectorPool } from './pool/collector-pool.js';
 import { SINGLE_SHARD, type ShardSpec } from './shard.js';
+import { listenError } from './startup-error.js';
 import { Store } from './state/store.js';
-import { VERSION } from './version.js';
+import { BUILD_INFO, VERSION } from './version.js';
 import { ChangeWatcher } from './watch.js';
 
 export interface AppOptions {
@@ -31,6 +34,12 @@ export interface AppOptions {
   /** Watch the config and credential files for changes. Default true. */
   readonly watch?: boolean;
   readonly watchPollMs?: number;
+  /** exporter-toolkit web config file (TLS, basic auth, headers). Default: plain HTTP, no auth. */
+  readonly webConfigFile?: string;
+  /** Allow POST /-/reload. Default false: it answers 403. */
+  readonly enableLifecycle?: boolean;
+  /** Open HTTP connections at most. Default 64. */
+  readonly maxConnections?: number;
 }
 
 export interface ReloadOutcome {
@@ -52,12 +61,17 @@ export class App {
   private readonly processRegistry = new Registry();
   private reloadState = { ok: true, lastSuccessMs: Date.now() as number | null };
   private watcher: ChangeWatcher | undefined;
-  private reloading: Promise<ReloadOutcome> | undefined;
+  /** At most one reload runs and one waits; every request arriving meanwhile shares the waiting one. */
+  private reloadRunning: Promise<ReloadOutcome> | undefined;
+  private reloadPending: Promise<ReloadOutcome> | undefined;
+  readonly web: LiveWebConfig;
   /** The port really listened on (the config may say 0). */
   private boundPort: number | undefined;
 
+  /** Throws WebConfigError when the web config file is unusable. */
   constructor(private readonly o: AppOptions) {
     this.log = o.log;
+    this.web = new LiveWebConfig(o.webConfigFile, o.log.child({ module: 'web-config' }), o.watchPollMs);
     this.shard = o.shard ?? SINGLE_SHARD;
     const config = o.config;
     collectDefaultMetrics({ register: this.processRegistry });
@@ -76,17 +90,28 @@ export class App {
         }),
       reload: () => this.reload('http'),
       version: VERSION,
+      web: () => this.web.state,
+      tls: this.web.initialTls,
+      enableLifecycle: o.enableLifecycle ?? false,
+      maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     });
+    this.web.attach(this.http.server);
     for (const w of config.warnings) o.log.warn(w);
   }
 
   /** Listens, then starts collecting. Returns the base URL. */
   async listen(): Promise<string> {
     const { host, port } = this.o.config.listen;
-    const address = await this.http.listen({ host, port });
+    let address: string;
+    try {
+      address = await this.http.listen({ host, port });
+    } catch (err) {
+      throw listenError(host, port, err);
+    }
     this.boundPort = (this.http.server.address() as { port: number } | null)?.port ?? port;
     this.exporter.start();
     if (this.o.watch !== false) {
+      this.web.watch();
       const c = this.exporter.currentConfig;
       this.watcher = new ChangeWatcher(c.watchFiles, c.accountsDir ? [c.accountsDir] : [], () => void this.reload('file change'), this.o.watchPollMs);
     }
@@ -96,15 +121,24 @@ export class App {
 
   /** Builds the new config off to the side; a broken one is rejected and the old one keeps running. */
   reload(trigger: string): Promise<ReloadOutcome> {
-    this.reloading ??= Promise.resolve()
-      .then(() => this.doReload(trigger))
-      .finally(() => {
-        this.reloading = undefined;
+    if (!this.reloadRunning) {
+      this.reloadRunning = this.doReload(trigger).finally(() => {
+        this.reloadRunning = undefined;
       });
-    return this.reloading;
+      return this.reloadRunning;
+    }
+    // The running reload may have read the files before this request's change: one more, later,
+    // reads them fresh. It starts after the running one ends (its finally has cleared it).
+    this.reloadPending ??= this.reloadRunning.then(() => {
+      this.reloadPending = undefined;
+      return this.reload(trigger);
+    });
+    return this.reloadPending;
   }
 
   private async doReload(trigger: string): Promise<ReloadOutcome> {
+    // The web config has its own watcher; SIGHUP and POST /-/reload re-read it too.
+    if (trigger !== 'file change') this.web.reload(trigger);
     let next: ExporterConfig;
     try {
       next = await this.o.loadConfig();
@@ -137,6 +171,7 @@ export class App {
       ownedAccounts: this.exporter.ownedCount,
       pool: { threadsReplaced: this.pool.threadsReplaced, tasksRerun: this.pool.tasksRerun },
       configuredAccounts: c.accounts.length,
+      build: BUILD_INFO,
     });
   }
 
@@ -144,10 +179,15 @@ export class App {
   async close(timeoutMs = 10_000): Promise<void> {
     this.exporter.stop();
     this.watcher?.close();
-    this.exposition.close();
-    const work = Promise.allSettled([this.http.close(), this.pool.close()]);
+    this.web.close();
+    // In-flight scrapes finish first: the server stops accepting, and a keep-alive connection whose
+    // response has just completed is closed at once rather than after keepAliveTimeout.
+    const closing = this.http.close();
+    const sweep = setInterval(() => this.http.server.closeIdleConnections(), 100).unref();
+    const work = Promise.allSettled([closing.finally(() => this.exposition.close()), this.pool.close()]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([work, new Promise((r) => (timer = setTimeout(r, timeoutMs).unref()))]);
     clearTimeout(timer);
+    clearInterval(sweep);
   }
 }

@@ -1,5 +1,6 @@
 /** Command-line flags; each also has an environment variable, flags win. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
 import { checkShardSpec, ordinalFromPodName, type ShardSpec } from './shard.js';
 
 export const USAGE = `Usage: ktcloud-lb-exporter [options]
@@ -15,7 +16,14 @@ Options:
                             the end of POD_NAME or HOSTNAME when --total-shards is given)
   --total-shards M          number of replicas sharing the accounts (env KTCLOUD_TOTAL_SHARDS; default 1)
   --replication-factor R    shards that collect each account (env KTCLOUD_REPLICATION_FACTOR; default 1)
-  --check-config            validate the config, print a summary without secrets, exit 0 or 1
+  --web.config.file FILE    TLS, basic auth and response headers, in the Prometheus exporter-toolkit
+                            format (env KTCLOUD_WEB_CONFIG); re-read when it or a certificate changes
+  --web.enable-lifecycle    allow POST /-/reload (env KTCLOUD_WEB_ENABLE_LIFECYCLE=true); SIGHUP and
+                            file changes reload without it
+  --web.max-connections N   open HTTP connections at most (env KTCLOUD_WEB_MAX_CONNECTIONS; default 64);
+                            beyond it the oldest connection without a request in progress is closed
+  --check-config            validate the config (and the web config), print a summary without secrets,
+                            exit 0 or 1
   --once                    collect every account once, print the metrics to stdout, exit 1 if any failed
   -h, --help                show this help
   -v, --version             show the version
@@ -26,6 +34,9 @@ export interface CliOptions {
   readonly listen?: string;
   readonly logLevel: string;
   readonly shard: ShardSpec;
+  readonly webConfigFile?: string;
+  readonly enableLifecycle: boolean;
+  readonly maxConnections: number;
   readonly checkConfig: boolean;
   readonly once: boolean;
   readonly help: boolean;
@@ -47,6 +58,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
         shard: { type: 'string' },
         'total-shards': { type: 'string' },
         'replication-factor': { type: 'string' },
+        'web.config.file': { type: 'string' },
+        'web.enable-lifecycle': { type: 'boolean', default: false },
+        'web.max-connections': { type: 'string' },
         'check-config': { type: 'boolean', default: false },
         once: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -70,8 +84,16 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
   const shard = { index, total, replicationFactor: int('--replication-factor', values['replication-factor'] ?? env.KTCLOUD_REPLICATION_FACTOR ?? '1') };
   const bad = checkShardSpec(shard);
   if (bad) throw new UsageError(bad);
+  const lifecycleEnv = (env.KTCLOUD_WEB_ENABLE_LIFECYCLE ?? '').trim().toLowerCase();
+  if (lifecycleEnv !== '' && !['true', 'false', '1', '0'].includes(lifecycleEnv)) throw new UsageError(`KTCLOUD_WEB_ENABLE_LIFECYCLE: "${lifecycleEnv}" is not true or false`);
+  const maxConnections = int('--web.max-connections', values['web.max-connections'] ?? env.KTCLOUD_WEB_MAX_CONNECTIONS ?? String(DEFAULT_MAX_CONNECTIONS));
+  if (maxConnections < 1) throw new UsageError('--web.max-connections must be at least 1');
+  const webConfigFile = values['web.config.file'] ?? (env.KTCLOUD_WEB_CONFIG || undefined);
   return {
     config: values.config,
+    webConfigFile,
+    enableLifecycle: values['web.enable-lifecycle']! || lifecycleEnv === 'true' || lifecycleEnv === '1',
+    maxConnections,
     listen: values.listen,
     logLevel,
     shard,

@@ -4,8 +4,10 @@ import { parseCli, UsageError, USAGE } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { describeConfig } from './config/describe.js';
 import type { ExporterConfig } from './config/types.js';
+import { LiveWebConfig } from './http/web-config-live.js';
 import { createLogger } from './log.js';
-import { VERSION } from './version.js';
+import { startupMessage } from './startup-error.js';
+import { versionText } from './version.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -19,7 +21,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (cli.help) return void process.stdout.write(USAGE), 0;
-  if (cli.version) return void process.stdout.write(`ktcloud-lb-exporter ${VERSION}\n`), 0;
+  if (cli.version) return void process.stdout.write(versionText()), 0;
 
   const load = (): Promise<ExporterConfig> => loadConfig(cli.config, { listen: cli.listen });
   let config: ExporterConfig;
@@ -31,12 +33,26 @@ async function main(): Promise<number> {
     return 1;
   }
   if (cli.checkConfig) {
+    // The web config and its certificates too: a bad one throws the one-line start-up error.
+    if (cli.webConfigFile) new LiveWebConfig(cli.webConfigFile, createLogger({ level: 'silent' }));
     process.stdout.write(describeConfig(config, cli.shard));
+    if (cli.webConfigFile) process.stdout.write(`web config: ${cli.webConfigFile} is valid\n`);
     return 0;
   }
 
   const log = createLogger({ level: cli.once ? (process.env.LOG_LEVEL ?? 'warn') : cli.logLevel, destination: cli.once ? 2 : 1 });
-  const app = new App({ config, loadConfig: load, log, logLevel: cli.once ? 'warn' : cli.logLevel, shard: cli.shard, watch: !cli.once });
+  const app = new App({
+    config,
+    loadConfig: load,
+    log,
+    logLevel: cli.once ? 'warn' : cli.logLevel,
+    shard: cli.shard,
+    watch: !cli.once,
+    // --once serves nothing: its web config does not matter.
+    webConfigFile: cli.once ? undefined : cli.webConfigFile,
+    enableLifecycle: cli.enableLifecycle,
+    maxConnections: cli.maxConnections,
+  });
 
   if (cli.once) {
     await app.exporter.collectAll();
@@ -50,7 +66,12 @@ async function main(): Promise<number> {
     return failed.length > 0 ? 1 : 0;
   }
 
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (err) {
+    await app.close(2000);
+    throw err;
+  }
   process.on('SIGHUP', () => void app.reload('SIGHUP'));
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -69,6 +90,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
+    const expected = startupMessage(err);
+    if (expected !== undefined) {
+      process.stderr.write(`ktcloud-lb-exporter: ${expected}\n`);
+      process.exit(1);
+    }
     process.stderr.write(`ktcloud-lb-exporter: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(70);
   },

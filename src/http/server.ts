@@ -1,13 +1,17 @@
 /**
  * HTTP routes. /metrics writes the cached body parts straight to the socket: no rendering and
- * no copying per scrape. Everything else is small.
+ * no copying per scrape. Everything else is small. Every route, 404s included, passes the web
+ * config's basic auth and gets its headers (one onRequest hook); TLS is set when the server is made.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Exposition } from '../metrics/exposition.js';
 import { renderAccountsPage } from './accounts-page.js';
 import type { AccountsView } from './accounts-view.js';
 import { registerPageAssets } from './page-assets.js';
+import { guardSockets, HTTP_TIMEOUTS } from './sockets.js';
+import type { WebState } from './web-config-live.js';
+import type { TlsServerOptions } from './web-config-tls.js';
 
 export interface HttpDeps {
   readonly log: Logger;
@@ -16,16 +20,40 @@ export interface HttpDeps {
   readonly accountsView: () => AccountsView;
   readonly reload: () => Promise<{ ok: boolean; error?: string; added?: string[]; removed?: string[]; changed?: string[] }>;
   readonly version: string;
+  /** The web config in force (auth, headers), read per request so a reload applies at once. */
+  readonly web: () => WebState;
+  /** Serve HTTPS with these options instead of plain HTTP. */
+  readonly tls?: TlsServerOptions;
+  /** POST /-/reload answers 403 unless true (--web.enable-lifecycle). */
+  readonly enableLifecycle: boolean;
+  readonly maxConnections: number;
 }
 
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** What an HTML form can send cross-site without a CORS preflight: never accepted by lifecycle endpoints. */
+const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 
 export function createHttpServer(d: HttpDeps): FastifyInstance {
+  const serverOptions = { ...HTTP_TIMEOUTS, ...(d.tls ? { ...d.tls, handshakeTimeout: HTTP_TIMEOUTS.headersTimeout } : {}) };
   const app = Fastify({
     // Per-request logs are info level; one per scrape is noise, so the HTTP logger starts at warn.
     loggerInstance: d.log.child({ module: 'http' }, { level: d.log.isLevelEnabled('debug') ? 'debug' : 'warn' }) as FastifyBaseLogger,
     // Idle keep-alive connections must not hold shutdown back.
     forceCloseConnections: 'idle',
+    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeout,
+    requestTimeout: HTTP_TIMEOUTS.requestTimeout,
+    ...(d.tls ? { https: serverOptions } : { http: serverOptions }),
+  }) as unknown as FastifyInstance;
+  guardSockets(app.server, { maxConnections: d.maxConnections });
+
+  app.addHook('onRequest', async (req, reply) => {
+    const web = d.web();
+    // On the raw response, so that /metrics (which writes its own head) carries them too.
+    for (const [name, value] of Object.entries(web.headers)) reply.raw.setHeader(name, value);
+    if (web.auth.enabled && !(await web.auth.check(req.headers.authorization))) {
+      // Never says whether the user or the password was wrong.
+      return reply.code(401).header('www-authenticate', 'Basic').type('text/plain; charset=utf-8').send('Unauthorized\n');
+    }
   });
 
   app.get('/metrics', async (req, reply) => {
@@ -51,10 +79,11 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  const readyz = (reply: FastifyReply) => {
     const ready = d.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'waiting for the first collection of every account' });
-  });
+  };
+  app.get('/readyz', async (_req, reply) => readyz(reply));
 
   app.get<{ Querystring: { format?: string; refresh?: string | string[] } }>('/accounts', async (req, reply) => {
     const view = d.accountsView();
@@ -67,9 +96,23 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
 
   registerPageAssets(app);
 
-  app.post('/-/reload', async (_req, reply) => {
+  app.get('/-/healthy', async () => ({ status: 'ok' }));
+  app.get('/-/ready', async (_req, reply) => readyz(reply));
+
+  // Lifecycle: off unless enabled, POST only, and never a form content type (a cross-site form
+  // post cannot trigger it). Checked before the body is parsed.
+  const lifecycle = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!d.enableLifecycle) return reply.code(403).type('text/plain; charset=utf-8').send('Lifecycle API is not enabled.\n');
+    if (FORM_TYPES.test(String(req.headers['content-type'] ?? ''))) return reply.code(415).type('text/plain; charset=utf-8').send('Lifecycle endpoints do not accept form content types.\n');
+  };
+  app.post('/-/reload', { onRequest: lifecycle }, async (_req, reply) => {
     const r = await d.reload();
     return reply.code(r.ok ? 200 : 400).send(r.ok ? { status: 'ok', added: r.added, removed: r.removed, changed: r.changed } : { status: 'error', error: r.error });
+  });
+  app.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url: '/-/reload',
+    handler: async (_req, reply) => reply.code(405).header('allow', 'POST').type('text/plain; charset=utf-8').send('Only POST is allowed.\n'),
   });
 
   app.get('/', async (_req, reply) =>
@@ -80,9 +123,9 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
 <ul>
 <li><a href="metrics">/metrics</a>: Prometheus metrics of every account</li>
 <li><a href="accounts">/accounts</a>: health of every account (<a href="accounts?format=json">JSON</a>)</li>
-<li><a href="healthz">/healthz</a>: the process is alive</li>
-<li><a href="readyz">/readyz</a>: every account has been collected once</li>
-</ul><p><code>POST /-/reload</code> reloads the configuration and credentials.</p></body></html>`),
+<li><a href="healthz">/healthz</a> (<a href="-/healthy">/-/healthy</a>): the process is alive</li>
+<li><a href="readyz">/readyz</a> (<a href="-/ready">/-/ready</a>): every account has been collected once</li>
+</ul><p><code>POST /-/reload</code> reloads the configuration and credentials${d.enableLifecycle ? '' : ' (off: start with <code>--web.enable-lifecycle</code>)'}.</p></body></html>`),
   );
 
   return app;

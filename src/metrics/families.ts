@@ -204,6 +204,13 @@ export const HEALTH_FAMILIES = {
     type: 'gauge',
     labels: [],
   },
+  // Build info (http engineer): the Prometheus convention, so dashboards can show which build runs.
+  buildInfo: {
+    name: 'ktcloud_exporter_build_info',
+    help: 'Always 1; the labels say which build of the exporter runs.',
+    type: 'gauge',
+    labels: ['version', 'revision', 'nodejs_version'],
+  },
 } as const satisfies Record<string, FamilyDef>;
 
 /** The 14 names of the original exporter; dashboards depend on them. */

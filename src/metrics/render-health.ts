@@ -16,6 +16,8 @@ export interface ExporterState {
   readonly pool?: { readonly threadsReplaced: number; readonly tasksRerun: number };
   /** Accounts in the configuration before sharding; optional so that benches need not know it. */
   readonly configuredAccounts?: number;
+  /** Build info; absent in callers that predate it. */
+  readonly build?: { readonly version: string; readonly revision: string; readonly nodejsVersion: string };
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -57,5 +59,6 @@ export function renderHealth(store: Store, st: ExporterState): string {
   single(H.tasksRerun, [], st.pool?.tasksRerun ?? 0);
   // Unowned-account detection (ops): the config's account count, before sharding.
   if (st.configuredAccounts !== undefined) single(H.configuredAccounts, [], st.configuredAccounts);
+  if (st.build) single(H.buildInfo, [st.build.version, st.build.revision, st.build.nodejsVersion], 1);
   return out;
 }

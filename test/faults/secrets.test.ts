@@ -59,7 +59,7 @@ beforeAll(async () => {
     `${exporterYaml(sim, ACCOUNTS, 'interval: 1s\ntimeout: 900ms\nspread: false\napi: { retries: 1, retryBase: 10ms }\nlimits: { requestsPerSecond: 100, zoneRequestsPerSecond: 500 }')}  - { name: from-file, zones: [DX-M1], id: leak-file@example.com, passwordFile: ${pwFile} }\n`,
   );
 
-  const child = spawn(process.execPath, [BIN, '--config', config, '--listen', '127.0.0.1:0', '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '--config', config, '--listen', '127.0.0.1:0', '--log-level', 'debug', '--web.enable-lifecycle'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   child.stderr!.on('data', (d: Buffer) => out.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -46,7 +46,8 @@ function stable(body: string): string {
     .filter((l) => l.includes('ktcloud_'))
     .map((l) => l.replace(/^((?:ktcloud_account_last_success_timestamp_seconds|ktcloud_lb_last_scrape_timestamp|ktcloud_exporter_config_last_reload_success_timestamp_seconds|ktcloud_account_collection_duration_seconds|ktcloud_lb_scrape_duration_seconds)(?:\{[^}]*\})?) \S+$/, '$1 <masked>'))
     .join('\n')
-    .replace(/(ktcloud_lb_exporter_info\{version=")[^"]*(",port=")\d+/, '$1<version>$2<port>');
+    .replace(/(ktcloud_lb_exporter_info\{version=")[^"]*(",port=")\d+/, '$1<version>$2<port>')
+    .replace(/(ktcloud_exporter_build_info\{version=")[^"]*(",revision=")[^"]*(",nodejs_version=")[^"]*/, '$1<version>$2<revision>$3<node>');
 }
 
 describe('/metrics exposition', () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
     yaml: `interval: 1s\ntimeout: 900ms\nspread: false\naccountsDir: ${accountsDir}\nlimits: { requestsPerSecond: 100, zoneRequestsPerSecond: 500 }`,
     configFile: join(dir, 'accounts.yaml'),
     reloadFromFile: true,
-    app: { watch: true, watchPollMs: 300 },
+    app: { watch: true, watchPollMs: 300, enableLifecycle: true },
   });
   await eventually(async () => ((await up('alpha')) === 1 && (await up('beta')) === 1 ? true : undefined), 15_000, 'both accounts up');
 });

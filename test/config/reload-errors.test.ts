@@ -12,6 +12,7 @@ beforeAll(async () => {
     accounts: [{ name: 'r', zones: ['DX-M1'], id: 'r@example.com', password: 'rpw' }],
     reloadFromFile: true,
     schedule: false,
+    app: { enableLifecycle: true },
   });
 });
 afterAll(() => s.close());

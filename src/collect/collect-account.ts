@@ -9,16 +9,23 @@ import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
+import { watchAbortFlag } from '../pool/abort-flag.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
-  const deadline = AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()));
-  const limit = pLimit(task.concurrency);
-  const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-  const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
-  return { account: task.account, zones };
+  // The deadline, or the main thread cancelling the collection: either stops every wait and request.
+  const cancel = watchAbortFlag(task.abort);
+  const deadline = AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())), cancel.signal]);
+  try {
+    const limit = pLimit(task.concurrency);
+    const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
+    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
+    return { account: task.account, zones };
+  } finally {
+    cancel.release();
+  }
 }
 
 interface ZoneDeps {

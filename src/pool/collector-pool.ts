@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import type { ErrorReason } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
+import { isAborted } from './abort-flag.js';
 import { createClaim, readClaim } from './claim.js';
 
 export interface PoolOptions {
@@ -60,7 +61,7 @@ export class CollectorPool {
       const r = attempt === 1 ? await this.once(task) : await this.quarantine(() => this.once(task));
       if ('result' in r) return r.result;
       if (r.hung) return failure(task, 'timeout', 'worker thread did not answer within the deadline; the thread was replaced');
-      if (attempt >= MAX_ATTEMPTS || this.closing) {
+      if (attempt >= MAX_ATTEMPTS || this.closing || isAborted(task.abort)) {
         return failure(task, 'bad_response', `worker thread failed while collecting: ${r.error.message}`);
       }
       this.tasksRerun++;

@@ -11,6 +11,8 @@ export interface ExporterState {
   readonly reload: { readonly ok: boolean; readonly lastSuccessMs: number | null };
   readonly shard: { readonly index: number; readonly total: number };
   readonly ownedAccounts: number;
+  /** [account, ms since the epoch] of every account with a next attempt scheduled. */
+  readonly nextAttempts?: ReadonlyArray<readonly [string, number]>;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -44,5 +46,9 @@ export function renderHealth(store: Store, st: ExporterState): string {
   if (st.reload.lastSuccessMs !== null) out += sample(H.reloadTimestamp.name, [], [], seconds(st.reload.lastSuccessMs));
   single(H.shardInfo, [String(st.shard.index), String(st.shard.total)], 1);
   single(H.ownedAccounts, [], st.ownedAccounts);
+
+  // Scheduling (runtime).
+  out += familyHeader(H.nextAttempt);
+  for (const [account, atMs] of st.nextAttempts ?? []) out += sample(H.nextAttempt.name, H.nextAttempt.labels, [account], seconds(atMs));
   return out;
 }

@@ -16,15 +16,20 @@ import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../proto
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
   // The deadline, or the main thread cancelling the collection: either stops every wait and request.
-  const cancel = watchAbortFlag(task.abort);
-  const deadline = AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())), cancel.signal]);
+  // One controller with our own timer: AbortSignal.any() holds its sources weakly, and a bare
+  // AbortSignal.timeout() inside it can be garbage-collected and never fire.
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new DOMException('collection deadline exceeded', 'TimeoutError')), Math.max(0, deadlineMs - Date.now()));
+  const release = watchAbortFlag(task.abort, stop);
+  const deadline = stop.signal;
   try {
     const limit = pLimit(task.concurrency);
     const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
     const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
     return { account: task.account, zones };
   } finally {
-    cancel.release();
+    clearTimeout(timer);
+    release();
   }
 }
 

@@ -31,12 +31,11 @@ export function isAborted(flag: SharedArrayBuffer | undefined): boolean {
 }
 
 /**
- * Worker side: an AbortSignal that fires when the main thread aborts the flag, and a release to
- * call when the task ends (so no waiter outlives it). Waits with Atomics.waitAsync: no polling.
+ * Worker side: aborts `controller` when the main thread aborts the flag. Returns a release to
+ * call when the task ends, so that no waiter outlives it. Waits with Atomics.waitAsync: no polling.
  */
-export function watchAbortFlag(flag: SharedArrayBuffer | undefined): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  if (!flag) return { signal: controller.signal, release: () => undefined };
+export function watchAbortFlag(flag: SharedArrayBuffer | undefined, controller: AbortController): () => void {
+  if (!flag) return () => undefined;
   const cell = new Int32Array(flag);
   const fire = () => {
     if (Atomics.load(cell, 0) === ABORTED) controller.abort(new Error('collection cancelled: the account was removed'));
@@ -44,10 +43,7 @@ export function watchAbortFlag(flag: SharedArrayBuffer | undefined): { signal: A
   const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(cell, 0, RUNNING);
   if (w.async) void w.value.then(fire);
   else fire();
-  return {
-    signal: controller.signal,
-    release: () => {
-      if (Atomics.compareExchange(cell, 0, RUNNING, DONE) === RUNNING) Atomics.notify(cell, 0);
-    },
+  return () => {
+    if (Atomics.compareExchange(cell, 0, RUNNING, DONE) === RUNNING) Atomics.notify(cell, 0);
   };
 }

@@ -8,7 +8,7 @@
  *  - healthy: the first slot (offset + k × interval) at least one interval after the run that
  *    was last due. After a cold run that is between one and two intervals later, never less, so
  *    an account is never collected twice within one interval; from then on, exactly every slot;
- *  - failing: 1, 2, 4, 8 … intervals after the failed run was due, at most 10 minutes (or one
+ *  - failing: 1, 2, 4, 8 … intervals after the failed run started, at most 10 minutes (or one
  *    interval, if that is longer), plus up to 10 % jitter so that accounts that failed together
  *    do not retry together; a success returns the account to its slots.
  * A time already past means "now" (a slot missed while the previous run was still going).
@@ -27,7 +27,7 @@ export interface RunState {
   readonly intervalMs: number;
   /** Phase of the account's slots within the interval: slots are at offset + k × interval. */
   readonly offsetMs: number;
-  /** When the last collection was due; null while the account was never attempted (cold). */
+  /** When the last collection was due (for a failed one, when it really started); null while the account was never attempted (cold). */
   readonly lastDueMs: number | null;
   /** Consecutive failed collections; 0 after a success. */
   readonly failures: number;

@@ -31,7 +31,7 @@ interface Runner {
   /** Cancels the collection in flight (see pool/abort-flag.ts). */
   abort?: SharedArrayBuffer;
   nextRunAt: number | null;
-  /** When the last collection was due; null while cold (never attempted since it became ours). */
+  /** When the last collection was due (a failed one: when it started); null while cold (never attempted since it became ours). */
   lastDueMs: number | null;
   failures: number;
   attempted: boolean;
@@ -79,6 +79,7 @@ export class Scheduler {
     this.started = true;
     this.startedAt = Date.now();
     for (const r of this.runners.values()) this.schedule(r);
+    this.d.exposition.invalidate();
     this.staleTimer = setInterval(() => this.expireStale(), Math.min(1000, this.config.intervalMs)).unref();
   }
 
@@ -205,6 +206,8 @@ export class Scheduler {
         r.running = undefined;
         r.abort = undefined;
         if (this.started) this.schedule(r);
+        // After scheduling: a rebuild may start at once, and must see the result and the next attempt.
+        this.d.exposition.invalidate();
       });
     return r.running;
   }
@@ -224,8 +227,10 @@ export class Scheduler {
       }
     }
     if (current) r.failures = failed ? r.failures + 1 : 0;
+    // Backoff counts from when the failed attempt really started (a queue or a booting thread can
+    // delay it), so that attempts are 1, 2, 4 … intervals apart as seen by the API.
+    if (current && failed && r.lastDueMs !== null) r.lastDueMs = Math.max(r.lastDueMs, Math.min(...result.zones.map((z) => z.startedAtMs)));
     this.d.store.apply(result);
-    this.d.exposition.invalidate();
   }
 
   private expireStale(): void {

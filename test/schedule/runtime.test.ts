@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { stableOffset } from '../../src/schedule/next-run.js';
 import { eventually, startStack, type Running } from '../support/harness.js';
 
 let s: Running | undefined;
@@ -10,6 +11,28 @@ afterEach(async () => {
 const many = (n: number, zone = 'DX-M1') => Array.from({ length: n }, (_, i) => ({ name: `sched-${i}`, zones: [zone], id: `sched${i}@example.com`, password: `pw${i}` }));
 
 describe('collections through the real pool and simulator', () => {
+  it('cold start with spread: every account collected at once and /readyz ready, then each waits for its own slot', async () => {
+    const accounts = many(20);
+    const I = 10 * 60_000;
+    s = await startStack({
+      sim: { accounts: accounts.map((a) => ({ id: a.id, password: a.password, zones: { 'DX-M1': { lbs: 1, serversPerLb: 1 } } })) },
+      accounts,
+      yaml: `interval: 10m\ntimeout: 10s\nspread: true\nlimits: { requestsPerSecond: 100, zoneRequestsPerSecond: 1000 }`,
+    });
+    const started = Date.now();
+    // Before, 20 s after start only the accounts whose offset had come (2 of 20) had data.
+    await eventually(async () => ((await fetch(`${s!.url}/readyz`)).status === 200 ? true : undefined), 15_000, '/readyz ready');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    for (const a of accounts) {
+      const z = s.app.store.get(a.name, 'DX-M1')!;
+      expect(z.up, a.name).toBe(true);
+      const next = s.app.exporter.nextRunOf(a.name)!;
+      expect(next - z.lastAttemptMs!, `${a.name}: not twice in one interval`).toBeGreaterThanOrEqual(I - 1000);
+      const phase = (((next - stableOffset(a.name, I)) % I) + I) % I;
+      expect(Math.min(phase, I - phase), `${a.name} on its slot`).toBeLessThan(1);
+    }
+  });
+
   it('never starts a collection twice while it is still running; a slow account does not delay others', async () => {
     const accounts = many(2);
     s = await startStack({

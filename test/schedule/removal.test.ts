@@ -43,6 +43,10 @@ describe('removing an account', () => {
     await new Promise((r) => setTimeout(r, 6_500)); // three intervals: the old code re-armed and logged in again
     expect(await gone(settled), 'requests for the removed account').toBe(0);
     expect(((await s.sim.stats({ account: KEEP.id, since: String(settled), command: 'listLoadBalancers' })) as { matching: number }).matching).toBeGreaterThanOrEqual(2);
+    // Only that collection stopped: its thread was not terminated, no other task was re-run.
+    expect(s.app.pool.hungThreadsReplaced).toBe(0);
+    expect(s.app.pool.tasksRerun).toBe(0);
+    expect(s.app.store.get('keep', 'DX-M1')!.consecutiveFailures).toBe(0);
 
     write([KEEP, GONE]);
     expect((await s.app.reload('test')).added).toEqual(['gone']);

@@ -173,7 +173,7 @@ describe('scheduler on a fake clock', () => {
     start(config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false'));
     await vi.advanceTimersByTimeAsync(COLLECT_MS + 10);
     await vi.advanceTimersByTimeAsync(60_000); // second run, reusing the first run's token
-    expect(pool.calls[1]!.task.token ?? pool.calls[1]!.task.zones[0]!.token).toEqual(expect.objectContaining({ value: 'tok-rot@example.com' }));
+    expect(pool.calls[1]!.task.zones[0]!.token).toEqual(expect.objectContaining({ value: 'tok-rot@example.com' }));
     await vi.advanceTimersByTimeAsync(60_000 - COLLECT_MS + 500); // the third run is in flight
     sched.applyConfig(config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false', 'pw-rotated'));
     await vi.advanceTimersByTimeAsync(60_000);

@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError } from './config/load.js';
 import type { ExporterConfig } from './config/types.js';
-import { Exporter } from './exporter.js';
 import { buildAccountsView } from './http/accounts-view.js';
 import { createHttpServer } from './http/server.js';
 import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
@@ -15,6 +14,7 @@ import { LiveWebConfig } from './http/web-config-live.js';
 import { Exposition } from './metrics/exposition.js';
 import { renderHealth } from './metrics/render-health.js';
 import { CollectorPool } from './pool/collector-pool.js';
+import { Scheduler } from './schedule/scheduler.js';
 import { SINGLE_SHARD, type ShardSpec } from './shard.js';
 import { listenError } from './startup-error.js';
 import { Store } from './state/store.js';
@@ -54,7 +54,8 @@ export class App {
   readonly store = new Store();
   readonly pool: CollectorPool;
   readonly exposition: Exposition;
-  readonly exporter: Exporter;
+  /** The collection runtime (named `exporter` for the callers that predate src/schedule). */
+  readonly exporter: Scheduler;
   readonly http: FastifyInstance;
   readonly shard: ShardSpec;
   private readonly log: Logger;
@@ -77,7 +78,7 @@ export class App {
     collectDefaultMetrics({ register: this.processRegistry });
     this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs });
     this.exposition = new Exposition(this.store, () => this.renderHealth(), this.processRegistry);
-    this.exporter = new Exporter(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
+    this.exporter = new Scheduler(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
     this.http = createHttpServer({
       log: o.log,
       exposition: this.exposition,
@@ -87,6 +88,7 @@ export class App {
           intervalMs: this.exporter.currentConfig.intervalMs,
           shard: { index: this.shard.index, total: this.shard.total },
           nextRunOf: (a) => this.exporter.nextRunOf(a),
+          failuresOf: (a) => this.exporter.failuresOf(a),
         }),
       reload: () => this.reload('http'),
       version: VERSION,
@@ -172,6 +174,7 @@ export class App {
       pool: { threadsReplaced: this.pool.threadsReplaced, tasksRerun: this.pool.tasksRerun },
       configuredAccounts: c.accounts.length,
       build: BUILD_INFO,
+      nextAttempts: this.exporter.nextAttempts(),
     });
   }
 

@@ -32,6 +32,8 @@ export interface CollectTask {
   readonly logLevel: string;
   /** Where the worker records its thread and start time for the pool's hang watchdog (see pool/claim.ts). */
   readonly claim?: SharedArrayBuffer;
+  /** Set by the main thread to cancel this collection (an account removed by a reload; see pool/abort-flag.ts). */
+  readonly abort?: SharedArrayBuffer;
 }
 
 /** Rendered sample lines of the snapshot families, in LB_FAMILY_ORDER. */

@@ -9,17 +9,29 @@ import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
+import { watchAbortFlag } from '../pool/abort-flag.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
-  const deadline = AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()));
-  const limit = pLimit(task.concurrency);
-  const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-  const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
-  return { account: task.account, zones };
+  // The deadline, or the main thread cancelling the collection: either stops every wait and request.
+  // One controller with our own timer: AbortSignal.any() holds its sources weakly, and a bare
+  // AbortSignal.timeout() inside it can be garbage-collected and never fire.
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new DOMException('collection deadline exceeded', 'TimeoutError')), Math.max(0, deadlineMs - Date.now()));
+  const release = watchAbortFlag(task.abort, stop);
+  const deadline = stop.signal;
+  try {
+    const limit = pLimit(task.concurrency);
+    const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
+    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
+    return { account: task.account, zones };
+  } finally {
+    clearTimeout(timer);
+    release();
+  }
 }
 
 interface ZoneDeps {

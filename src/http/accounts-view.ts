@@ -48,6 +48,10 @@ export interface AccountView {
   readonly serversDown: number;
   readonly consecutiveFailures: number;
   readonly nextRun: string | null;
+  /** When the account is collected next (ISO-8601; null while a collection runs): its slot, or its backoff while failing. */
+  readonly nextAttempt: string | null;
+  /** Consecutive failed collections of the account, which its backoff (1, 2, 4, 8 … intervals) is based on. */
+  readonly failures: number;
   readonly partial: boolean;
   readonly lastError: ErrorView | null;
 }
@@ -76,7 +80,7 @@ export function buildAccountsView(
     list.push(z);
     byAccount.set(z.account, list);
   }
-  const accounts = [...byAccount].map(([name, zs]) => accountView(name, zs, opts.nextRunOf(name)));
+  const accounts = [...byAccount].map(([name, zs]) => accountView(name, zs, opts.nextRunOf(name), opts.failuresOf?.(name) ?? 0));
   accounts.sort((a, b) => SEVERITY[a.state] - SEVERITY[b.state] || a.name.localeCompare(b.name));
   const count = (s: AccountHealth) => accounts.filter((a) => a.state === s).length;
   return {
@@ -89,7 +93,7 @@ export function buildAccountsView(
   };
 }
 
-function accountView(name: string, zs: ZoneState[], nextRun: number | null): AccountView {
+function accountView(name: string, zs: ZoneState[], nextRun: number | null, failures: number): AccountView {
   const zones = zs.map(zoneView);
   const state = zones.map((z) => z.state).sort((a, b) => SEVERITY[a] - SEVERITY[b])[0] ?? 'pending';
   const successes = zs.map((z) => z.lastSuccessMs);
@@ -112,6 +116,8 @@ function accountView(name: string, zs: ZoneState[], nextRun: number | null): Acc
     serversDown: sum((z) => z.serversDown),
     consecutiveFailures: Math.max(0, ...zones.map((z) => z.consecutiveFailures)),
     nextRun: iso(nextRun),
+    nextAttempt: iso(nextRun),
+    failures,
     partial: zones.some((z) => z.partial),
     // A healthy account still shows what went wrong last, for partial collections.
     lastError: failing || zones.some((z) => z.partial) ? errors[0] ?? null : null,

@@ -41,20 +41,46 @@ export class SharedPacer {
     return new SharedArrayBuffer(RING_AT + RING * 8);
   }
 
-  /** Reserves the next slot and returns how many ms to wait for it. */
-  reserve(): number {
+  /** Books the next slot; returns its time (µs). */
+  private book(): bigint {
     const now = nowUs();
     for (;;) {
       const prev = Atomics.load(this.slot, 0);
       const at = prev > now ? prev : now;
-      if (Atomics.compareExchange(this.slot, 0, prev, at + this.spacingUs) === prev) return Number(at - now) / 1000;
+      if (Atomics.compareExchange(this.slot, 0, prev, at + this.spacingUs) === prev) return at;
     }
   }
 
-  /** Waits for a slot, then until the window allows one more send; rejects when aborted. */
+  /**
+   * Gives back a slot booked for `at` that will not be used: the next booking moves one spacing
+   * earlier (never into the past). Without this, every queued request of a collection that timed
+   * out kept its slot, the schedule ran minutes into the future and later cycles got nothing.
+   * The window below still bounds what is sent, so a returned slot can never make a burst.
+   */
+  private unbook(at: bigint): void {
+    for (;;) {
+      const now = nowUs();
+      if (at <= now) return; // its time has passed: nothing left to give back
+      const prev = Atomics.load(this.slot, 0);
+      const back = prev - this.spacingUs;
+      const next = back > now ? back : now;
+      if (next >= prev || Atomics.compareExchange(this.slot, 0, prev, next) === prev) return;
+    }
+  }
+
+  /** Waits for a slot, then until the window allows one more send; rejects when aborted, and then books nothing. */
   async take(signal?: AbortSignal): Promise<void> {
-    const waitMs = this.reserve();
-    if (waitMs > 0) await sleep(Math.ceil(waitMs), undefined, { signal });
+    signal?.throwIfAborted();
+    const at = this.book();
+    const waitMs = Number(at - nowUs()) / 1000;
+    if (waitMs > 0) {
+      try {
+        await sleep(Math.ceil(waitMs), undefined, { signal });
+      } catch (err) {
+        this.unbook(at);
+        throw err;
+      }
+    }
     for (;;) {
       signal?.throwIfAborted();
       const retryInUs = this.tryRecordSend();

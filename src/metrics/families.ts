@@ -211,6 +211,13 @@ export const HEALTH_FAMILIES = {
     type: 'gauge',
     labels: ['version', 'revision', 'nodejs_version'],
   },
+  // Scheduling (runtime).
+  nextAttempt: {
+    name: 'ktcloud_account_next_attempt_timestamp_seconds',
+    help: 'Unix time of the next collection attempt of this account: its slot, or the end of its backoff while failing (absent while a collection runs).',
+    type: 'gauge',
+    labels: ['account'],
+  },
 } as const satisfies Record<string, FamilyDef>;
 
 /** The 14 names of the original exporter; dashboards depend on them. */

@@ -18,6 +18,8 @@ export interface ExporterState {
   readonly configuredAccounts?: number;
   /** Build info; absent in callers that predate it. */
   readonly build?: { readonly version: string; readonly revision: string; readonly nodejsVersion: string };
+  /** [account, ms since the epoch] of every account with a next attempt scheduled. */
+  readonly nextAttempts?: ReadonlyArray<readonly [string, number]>;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -60,5 +62,8 @@ export function renderHealth(store: Store, st: ExporterState): string {
   // Unowned-account detection (ops): the config's account count, before sharding.
   if (st.configuredAccounts !== undefined) single(H.configuredAccounts, [], st.configuredAccounts);
   if (st.build) single(H.buildInfo, [st.build.version, st.build.revision, st.build.nodejsVersion], 1);
+  // Scheduling (runtime).
+  out += familyHeader(H.nextAttempt);
+  for (const [account, atMs] of st.nextAttempts ?? []) out += sample(H.nextAttempt.name, H.nextAttempt.labels, [account], seconds(atMs));
   return out;
 }

@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import { Errors, type ErrorContext, type KtCloudError } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
+import { isAborted } from './abort-flag.js';
 import { createClaim, readClaim } from './claim.js';
 
 export interface PoolOptions {
@@ -67,7 +68,7 @@ export class CollectorPool {
       if ('result' in r) return r.result;
       if (r.hung) return failure(task, (c) => Errors.workerHung(c));
       // A thread that died is a bug of ours or of the runtime, never the API's answer: `internal`.
-      if (attempt >= MAX_ATTEMPTS || this.closing) return failure(task, (c) => Errors.workerCrashed(c, r.error.message));
+      if (attempt >= MAX_ATTEMPTS || this.closing || isAborted(task.abort)) return failure(task, (c) => Errors.workerCrashed(c, r.error.message));
       this.tasksRerun++;
     }
   }

@@ -44,7 +44,7 @@ export const SCHEMA = [
     type: 'boolean',
     default: true,
     field: 'spread',
-    doc: 'collect each account at its own stable offset within the interval; `false`: all at once, at start and every interval after (benchmarks, a handful of accounts)',
+    doc: 'after a first collection at start, collect each account at its own stable offset within the interval; `false`: all at once, at start and every interval after (benchmarks, a handful of accounts)',
   },
   { key: 'workers', type: 'integer', default: 2, min: 1, field: 'workers', doc: 'worker threads; each runs many accounts at once (the work is I/O)' },
   { key: 'zones.<name>.endpoint', type: 'other', defaultText: 'the five DX zones, built in', doc: 'base URL of a zone; add a zone or point one at a KT-Cloud-compatible server (env `KTCLOUD_ZONE_<ZONE>_ENDPOINT` overrides, see below)' },

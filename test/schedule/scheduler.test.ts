@@ -63,7 +63,7 @@ function outcome(task: CollectTask, ok: boolean): CollectResult {
 }
 
 const accountsYaml = (names: readonly string[], pw = 'pw') => names.map((n) => `  - { name: ${n}, zones: [DX-M1], id: "${n}@example.com", password: "${pw}" }`).join('\n');
-function config(names: readonly string[], extra: string, pw = 'pw'): ExporterConfig {
+function config(names: readonly string[], extra: string, pw = 'pw'): Promise<ExporterConfig> {
   return parseConfig(`listen: 127.0.0.1:0\n${extra}\nzones:\n  DX-M1: { endpoint: "http://127.0.0.1:9" }\naccounts:\n${accountsYaml(names, pw)}\n`, '/virtual/accounts.yaml');
 }
 
@@ -91,7 +91,7 @@ describe('scheduler on a fake clock', () => {
   it('cold start: every account is collected at once and ready, then moves onto its spread slot without a second run in that interval', async () => {
     const I = 10 * 60_000;
     const names = Array.from({ length: 20 }, (_, i) => `acc-${i}`);
-    start(config(names, 'interval: 10m\ntimeout: 1m\nspread: true'));
+    start(await config(names, 'interval: 10m\ntimeout: 1m\nspread: true'));
     await vi.advanceTimersByTimeAsync(COLLECT_MS + 10);
     expect(pool.calls).toHaveLength(20); // all at once, not at their offsets
     expect(sched.isReady()).toBe(true);
@@ -110,14 +110,14 @@ describe('scheduler on a fake clock', () => {
   });
 
   it('with spread: false every account shares the start phase: cold now, then one interval later', async () => {
-    start(config(['a', 'b', 'c'], 'interval: 1m\ntimeout: 10s\nspread: false'));
+    start(await config(['a', 'b', 'c'], 'interval: 1m\ntimeout: 10s\nspread: false'));
     await vi.advanceTimersByTimeAsync(3 * 60_000 + 10);
     for (const n of ['a', 'b', 'c']) expect(pool.times(n)).toEqual([0, 1, 2, 3].map((k) => T0 + 7_000 + k * 60_000));
   });
 
   it('a failing account is retried 1, 2, 4, 8 intervals apart (plus at most 10 % jitter), capped at 10 min, and returns to its slot on success', async () => {
     const I = 60_000;
-    start(config(['bad'], 'interval: 1m\ntimeout: 10s\nspread: false'));
+    start(await config(['bad'], 'interval: 1m\ntimeout: 10s\nspread: false'));
     pool.failing.add('bad');
     await vi.advanceTimersByTimeAsync(40 * 60_000);
     const t = pool.times('bad');
@@ -141,7 +141,7 @@ describe('scheduler on a fake clock', () => {
   });
 
   it('never runs one account twice at once, even when collectAll is called during a run', async () => {
-    start(config(['a'], 'interval: 1m\ntimeout: 10s'));
+    start(await config(['a'], 'interval: 1m\ntimeout: 10s'));
     await vi.advanceTimersByTimeAsync(500); // the cold run is in flight
     void sched.collectAll();
     void sched.collectAll();
@@ -150,12 +150,12 @@ describe('scheduler on a fake clock', () => {
   });
 
   it('a removed account\'s collection in flight is aborted and nothing re-arms it; re-added, it runs one loop', async () => {
-    const cfg = config(['keep', 'gone'], 'interval: 1m\ntimeout: 10s\nspread: false');
+    const cfg = await config(['keep', 'gone'], 'interval: 1m\ntimeout: 10s\nspread: false');
     start(cfg);
     await vi.advanceTimersByTimeAsync(500);
     const inFlight = pool.calls.find((c) => c.account === 'gone')!;
     expect(isAborted(inFlight.task.abort)).toBe(false);
-    expect(sched.applyConfig(config(['keep'], 'interval: 1m\ntimeout: 10s\nspread: false')).removed).toEqual(['gone']);
+    expect(sched.applyConfig(await config(['keep'], 'interval: 1m\ntimeout: 10s\nspread: false')).removed).toEqual(['gone']);
     expect(isAborted(inFlight.task.abort)).toBe(true);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(pool.times('gone')).toHaveLength(1);
@@ -170,12 +170,12 @@ describe('scheduler on a fake clock', () => {
   });
 
   it('a credential change moves the account to a new session: the old run\'s token is not kept, the next task carries none', async () => {
-    start(config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false'));
+    start(await config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false'));
     await vi.advanceTimersByTimeAsync(COLLECT_MS + 10);
     await vi.advanceTimersByTimeAsync(60_000); // second run, reusing the first run's token
     expect(pool.calls[1]!.task.zones[0]!.token).toEqual(expect.objectContaining({ value: 'tok-rot@example.com' }));
     await vi.advanceTimersByTimeAsync(60_000 - COLLECT_MS + 500); // the third run is in flight
-    sched.applyConfig(config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false', 'pw-rotated'));
+    sched.applyConfig(await config(['rot'], 'interval: 1m\ntimeout: 10s\nspread: false', 'pw-rotated'));
     await vi.advanceTimersByTimeAsync(60_000);
     expect(pool.calls[3]!.task.password).toBe('pw-rotated');
     expect(pool.calls[3]!.task.zones[0]!.token).toBeUndefined();

@@ -4,7 +4,7 @@ import type { ExporterConfig } from '../../src/config/types.js';
 import type { CollectResult } from '../../src/protocol.js';
 import { Sessions } from '../../src/schedule/sessions.js';
 
-const config = (opts: { pw?: string; accountRate?: number; zoneRate?: number } = {}): ExporterConfig =>
+const config = (opts: { pw?: string; accountRate?: number; zoneRate?: number } = {}): Promise<ExporterConfig> =>
   parseConfig(
     `listen: 127.0.0.1:0\ninterval: 1m\ntimeout: 10s\nlimits: { requestsPerSecond: ${opts.accountRate ?? 5}, zoneRequestsPerSecond: ${opts.zoneRate ?? 20} }\n` +
       `zones:\n  DX-M1: { endpoint: "http://127.0.0.1:9" }\naccounts:\n  - { name: a, zones: [DX-M1], id: "a@example.com", password: "${opts.pw ?? 'pw'}" }\n`,
@@ -17,15 +17,15 @@ const withToken = (value: string): CollectResult => ({
 });
 
 describe('sessions', () => {
-  it('keeps a token for the next task only while the credentials it was issued for are current', () => {
+  it('keeps a token for the next task only while the credentials it was issued for are current', async () => {
     const sessions = new Sessions('info');
-    const c1 = config();
+    const c1 = await config();
     const first = sessions.taskFor(c1.accounts[0]!, c1);
     expect(sessions.keepTokens(withToken('t1'), first.generation)).toBe(true);
     expect(sessions.taskFor(c1.accounts[0]!, c1).task.zones[0]!.token?.value).toBe('t1');
 
     const running = sessions.taskFor(c1.accounts[0]!, c1); // a collection starts with the old identity
-    const c2 = config({ pw: 'rotated' });
+    const c2 = await config({ pw: 'rotated' });
     expect(sessions.update(c2.accounts[0]!)).toBe(true); // rotated meanwhile
     expect(sessions.keepTokens(withToken('t-old'), running.generation)).toBe(false);
     const next = sessions.taskFor(c2.accounts[0]!, c2);
@@ -34,9 +34,9 @@ describe('sessions', () => {
     expect(next.generation).not.toBe(running.generation);
   });
 
-  it('an account removed and added back starts a new generation: a result of the old one keeps nothing', () => {
+  it('an account removed and added back starts a new generation: a result of the old one keeps nothing', async () => {
     const sessions = new Sessions('info');
-    const c = config();
+    const c = await config();
     const old = sessions.taskFor(c.accounts[0]!, c);
     sessions.remove('a');
     sessions.update(c.accounts[0]!);
@@ -44,18 +44,18 @@ describe('sessions', () => {
     expect(sessions.taskFor(c.accounts[0]!, c).task.zones[0]!.token).toBeUndefined();
   });
 
-  it('keeps pacer state while limits stay, and replaces it when a reload changes an account or zone rate', () => {
+  it('keeps pacer state while limits stay, and replaces it when a reload changes an account or zone rate', async () => {
     const sessions = new Sessions('info');
-    const c = config();
+    const c = await config();
     const t1 = sessions.taskFor(c.accounts[0]!, c).task;
     const t2 = sessions.taskFor(c.accounts[0]!, c).task;
     expect(t2.accountPacer).toBe(t1.accountPacer);
     expect(t2.zones[0]!.pacer).toBe(t1.zones[0]!.pacer);
-    const slower = config({ accountRate: 2 });
+    const slower = await config({ accountRate: 2 });
     const t3 = sessions.taskFor(slower.accounts[0]!, slower).task;
     expect(t3.accountPacer).not.toBe(t1.accountPacer);
     expect(t3.zones[0]!.pacer).toBe(t1.zones[0]!.pacer);
-    const zoneSlower = config({ accountRate: 2, zoneRate: 7 });
+    const zoneSlower = await config({ accountRate: 2, zoneRate: 7 });
     const t4 = sessions.taskFor(zoneSlower.accounts[0]!, zoneSlower).task;
     expect(t4.zones[0]!.pacer).not.toBe(t1.zones[0]!.pacer);
     expect(t4.accountPacer).toBe(t3.accountPacer);

@@ -1,15 +1,19 @@
 /**
- * `npm run bench -- --tier S|M|L [--shards 1,4] [--latency-ms 50] [--cycles N] [--json-out FILE]`
+ * `npm run bench -- --tier S|M|L|XL [--shards 1,4] [--latency-ms 50] [--cycles N] [--no-nice] [--json-out FILE]`
  *
  * Starts the KT Cloud simulator, the exporter (one process or N shards, each with the event-loop
  * probe preloaded) and a scrape-load process, all as separate processes on 127.0.0.1, and
  * measures, per tier and deployment:
  *   1. cycle time of a full collection (spread: false) vs the bound the limits and latency imply,
  *   2. API requests per cycle vs the minimum (counted by the simulator),
- *   3. /metrics latency and main-thread event-loop delay while a cycle runs,
+ *   3. /metrics latency while a cycle runs, both as the client sees it and inside the exporter
+ *      (request start to response finish), and main-thread event-loop delay,
  *   4. scrape throughput and CPU at rest vs a bare fastify route serving the same gzip bytes,
  *   5. RSS and heap at steady state, RSS growth over the cycles,
- *   6. body size plain and gzipped, series count.
+ *   6. body size plain and gzipped, series count,
+ *   7. CPU time per warm cycle, main thread / worker threads / rest of the process, and per 100k series.
+ * The simulator and the load process run under `nice -n 10` (as if on other hosts: the
+ * exporter gets the cores first); `--no-nice` runs everything at the same priority.
  * Prints JSON lines (`cycle`, `result`) and a table; exit 0 when it ran (targets are reported,
  * not asserted), 1 on a harness failure, 2 on bad arguments.
  */
@@ -21,8 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { deploymentBound, minimumRequests, type AccountZone, type Bound, type ProcessLimits } from './lib/bound.js';
-import { checkTargets, missingFigures, type TargetCheck } from './lib/figures.js';
-import { ask, cpuMs, loadavg, rssBytes, sleep, startChild, stopAll, type Child } from './lib/proc.js';
+import { checkTargets, figure as figureOf, missingFigures, type TargetCheck } from './lib/figures.js';
+import { ask, cpuMs, loadavg, niceOf, rssBytes, sleep, startChild, stopAll, threadCpu, type Child, type ThreadCpu } from './lib/proc.js';
 import { MB, median, round } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
 import type { LoadResult } from './load.js';
@@ -38,15 +42,21 @@ const TOKEN_TTL_S = 3600;
 /** The exporter renews a token this long before it expires (src/ktcloud/client.ts). */
 const TOKEN_RENEW_MARGIN_MS = 3 * 60_000;
 
-const USAGE = `usage: npm run bench -- --tier S|M|L[,..] [--shards 1|4|1,4] [--latency-ms 50] [--cycles N]
+const USAGE = `usage: npm run bench -- --tier S|M|L|XL[,..] [--shards 1|4|1,4] [--latency-ms 50] [--cycles N] [--no-nice]
                      [--interval SECONDS] [--zone-rps N] [--account-rps N] [--concurrency N]
                      [--scrape-clients 2] [--scrape-rate 20] [--rest-clients 10] [--rest-seconds 5] [--json-out FILE] [--verbose]
                      [--exporter-node-args="--cpu-prof --cpu-prof-dir=DIR"] [--exporter-env KEY=VALUE,..]
                      [--dump-dir DIR]`;
 
+/** Niceness of the simulator and the load process unless --no-nice. */
+const NICE = 10;
+
 export interface Options {
   readonly tiers: Tier[];
-  readonly shards: number[];
+  /** Process counts to run; undefined: each tier's own default (1; 4 for XL). */
+  readonly shards?: number[];
+  /** Niceness of the simulator and the load process (0: same priority as the exporter). */
+  readonly nice: number;
   readonly latencyMs: number;
   readonly scrapeClients: number;
   /** Scrapes per second per client while collecting; 0: back to back. */
@@ -67,7 +77,9 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       tier: { type: 'string', default: 'S' },
-      shards: { type: 'string', default: '1' },
+      shards: { type: 'string' },
+      /** Run the simulator and the load process at the exporter's priority (default: nice -n 10). */
+      'no-nice': { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '50' },
       cycles: { type: 'string' },
       interval: { type: 'string' },
@@ -104,7 +116,7 @@ function parseOptions(argv: string[]): Options {
   const concurrency = num('concurrency', values.concurrency, 1);
   const tiers = values.tier!.split(',').map((t) => {
     const base = TIERS[t.trim().toUpperCase() as Tier['name']];
-    if (!base) throw new UsageError(`--tier must be S, M or L, got ${JSON.stringify(t)}\n${USAGE}`);
+    if (!base) throw new UsageError(`--tier must be S, M, L or XL, got ${JSON.stringify(t)}\n${USAGE}`);
     return {
       ...base,
       cycles: cycles ?? base.cycles,
@@ -116,10 +128,11 @@ function parseOptions(argv: string[]): Options {
       },
     };
   });
-  const shards = values.shards!.split(',').map((s) => num('shards', s.trim(), 1)!);
+  const shards = values.shards?.split(',').map((s) => num('shards', s.trim(), 1)!);
   return {
     tiers,
     shards,
+    nice: values['no-nice'] ? 0 : NICE,
     latencyMs: num('latency-ms', values['latency-ms'], 0, false)!,
     scrapeClients: num('scrape-clients', values['scrape-clients'], 1)!,
     scrapeRate: num('scrape-rate', values['scrape-rate'], 0, false)!,
@@ -210,9 +223,19 @@ interface AccountsJson {
 
 interface Probe {
   eld: { count: number; p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
+  /** /metrics requests as the exporter timed them since the last reset (null: none over IPC's JSON). */
+  metricsRequests: { count: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
   cpuUs: number;
+  /** OS thread ids: the main thread and each worker thread that announced itself. */
+  threads: { main: number; workers: number[] };
 }
+
+/** The largest of per-process figures; NaN when any is missing, so a gap shows as a missing figure. */
+const maxOf = (vs: ReadonlyArray<number | null>) => (vs.some((v) => v === null) ? NaN : Math.max(...(vs as number[])));
+
+const cpuDelta = (a: ThreadCpu, b: ThreadCpu): ThreadCpu => ({ total: a.total - b.total, main: a.main - b.main, workers: a.workers - b.workers, other: a.other - b.other });
+const cpuSum = (xs: readonly ThreadCpu[]): ThreadCpu => xs.reduce((s, x) => ({ total: s.total + x.total, main: s.main + x.main, workers: s.workers + x.workers, other: s.other + x.other }), { total: 0, main: 0, workers: 0, other: 0 });
 
 interface Exporter {
   readonly child: Child;
@@ -308,8 +331,11 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     // --- simulator ---
     const simFile = join(dir, 'sim.yaml');
     writeFileSync(simFile, simConfigYaml(tier, o.latencyMs));
-    const sim = startChild('simulator', [SIM_CLI, '--config', simFile], { echo: o.verbose });
+    const simT0 = performance.now();
+    const sim = startChild('simulator', [SIM_CLI, '--config', simFile], { echo: o.verbose, nice: o.nice });
     const simLine = await sim.waitForLine(/"url"/, 180_000);
+    // Generating the data set is most of this (Tier XL: 2,000 accounts, 200,000 servers).
+    const simReadySeconds = (performance.now() - simT0) / 1000;
     const { url: simUrl, zones: zoneEndpoints } = JSON.parse(simLine) as { url: string; zones: Record<string, string> };
     const simTotals = () => getJson<SimTotals>(`${simUrl}/_sim/stats`);
     log(`tier ${tier.name} x ${shards}: simulator at ${simUrl} (${tier.accounts} accounts)`);
@@ -337,25 +363,44 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     log(`tier ${tier.name} x ${shards}: ${shards} exporter(s) listening (${exporters.map((e) => `${e.url} owns ${e.zones.length}`).join(', ')})`);
 
     // --- the load process, RSS sampler ---
-    load = startChild('load', [LOAD], { ipc: true, echo: o.verbose });
+    load = startChild('load', [LOAD], { ipc: true, echo: o.verbose, nice: o.nice });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('load process did not start')), 30_000);
       load!.proc.once('message', () => (clearTimeout(t), resolve()));
     });
+    // Read back from the kernel, not assumed from the flag.
+    const nice = { simulator: niceOf(sim.pid), load: niceOf(load.pid), exporter: niceOf(exporters[0]!.child.pid) };
     let peakRss = 0;
+    let peakSimRss = 0;
+    const peakProcessRss = exporters.map(() => 0);
     sampler = setInterval(() => {
+      try {
+        peakSimRss = Math.max(peakSimRss, rssBytes(sim.pid));
+      } catch {
+        /* exited */
+      }
       let sum = 0;
-      for (const e of exporters) {
+      exporters.forEach((e, i) => {
         try {
-          sum += rssBytes(e.child.pid);
+          const rss = rssBytes(e.child.pid);
+          sum += rss;
+          peakProcessRss[i] = Math.max(peakProcessRss[i]!, rss);
         } catch {
           /* exited */
         }
-      }
+      });
       peakRss = Math.max(peakRss, sum);
     }, 250);
 
     const probeAll = async (what: 'probe' | 'eld-reset') => Promise.all(exporters.map((e) => ask<Probe>(e.child, { bench: what }, 30_000)));
+    // CPU per cycle: every exporter's threads are read at the same point after each cycle (when
+    // it has settled and been probed); a warm cycle without scrape load (baseline, growth) costs
+    // the difference from the previous reading. That includes the harness's own few /accounts
+    // reads per cycle, which are small next to a cycle's work.
+    const cpuNow = (probes: readonly Probe[]) => exporters.map((e, i) => threadCpu(e.child.pid, probes[i]?.threads?.workers ?? []));
+    let cpuPrev: ThreadCpu[] | undefined;
+    const cpuPerCycle: ThreadCpu[] = [];
+    let workerThreads = 0;
 
     // --- cycles ---
     // Roles: the first full cycle is "cold" (tokens missing), the next full one is measured under
@@ -474,6 +519,11 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
             maxMs: r.result.latency.maxMs,
             p99FromDueMs: r.result.latencyFromDue.p99Ms,
             maxFromDueMs: r.result.latencyFromDue.maxMs,
+            // Inside the exporter: request head parsed → last byte written, largest of the processes.
+            exporterScrapes: probes.reduce((s, p) => s + p.metricsRequests.count, 0),
+            exporterP50Ms: maxOf(probes.map((p) => p.metricsRequests.p50Ms)),
+            exporterP99Ms: maxOf(probes.map((p) => p.metricsRequests.p99Ms)),
+            exporterMaxMs: maxOf(probes.map((p) => p.metricsRequests.maxMs)),
             eventLoopP50Ms: Math.max(...probes.map((p) => p.eld.p50Ms)),
             eventLoopP99Ms: Math.max(...probes.map((p) => p.eld.p99Ms)),
             eventLoopMaxMs: Math.max(...probes.map((p) => p.eld.maxMs)),
@@ -489,6 +539,11 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
       }
       await sleep(Math.max(0, end + 1000 - Date.now()));
       const probes = await probeAll('probe');
+      const cpuAfter = cpuNow(probes);
+      const cycleCpu = cpuPrev ? cpuSum(cpuAfter.map((c, i) => cpuDelta(c, cpuPrev![i]!))) : undefined;
+      if (cycleCpu && (role === 'baseline' || role === 'growth')) cpuPerCycle.push(cycleCpu);
+      cpuPrev = cpuAfter;
+      workerThreads = probes.reduce((s, p) => s + (p.threads?.workers.length ?? 0), 0);
       const byCommand: Record<string, number> = {};
       for (const [c, n] of Object.entries(after.byCommand)) byCommand[c] = n - (base.byCommand[c] ?? 0);
       let non2xx = 0;
@@ -541,6 +596,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
         failedZones: rec.failedZones,
         rssMB: round(rec.rssBytes / MB, 1),
         heapUsedMB: round(rec.heapUsedBytes / MB, 1),
+        ...(cycleCpu ? { cpuMs: { main: round(cycleCpu.main, 0), workers: round(cycleCpu.workers, 0), other: round(cycleCpu.other, 0), total: round(cycleCpu.total, 0) } } : {}),
         loadAvg: loadavg()[0],
       });
       if (!full) log(`cycle ${k}: only ${rec.zones} of ${zonesAll.length} account-zones were collected in this slot (counted for API economy, not timed)`);
@@ -621,6 +677,9 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     const sum = (xs: CycleRecord[], f: (c: CycleRecord) => number) => xs.reduce((s, c) => s + f(c), 0);
     const lastCycle = warm[warm.length - 1]!;
     const probes = await probeAll('probe');
+    const meanCpu = (f: (c: ThreadCpu) => number) => cpuPerCycle.reduce((s, c) => s + f(c), 0) / cpuPerCycle.length;
+    const per100k = (ms: number) => round(ms / (series / 100_000), 1);
+    const cpuMean = { main: meanCpu((c) => c.main), workers: meanCpu((c) => c.workers), other: meanCpu((c) => c.other), total: meanCpu((c) => c.total) };
     const result: DeploymentResult = {
       type: 'result',
       tier: tier.name,
@@ -632,6 +691,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
       serversPerLb: tier.serversPerLb,
       latencyMs: o.latencyMs,
       intervalSeconds: tier.intervalS,
+      nice,
       exporterNodeArgs: o.exporterNodeArgs.join(' '),
       exporterEnv: o.exporterEnv,
       limits: { concurrency: tier.limits.concurrency, requestsPerSecond: tier.limits.requestsPerSecond, zoneRequestsPerSecond: tier.limits.zoneRequestsPerSecond, zoneRequestsPerSecondPerShard: zoneRps },
@@ -648,6 +708,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
         warmMaxSeconds: round(Math.max(...warm.map((c) => c.seconds))),
         firstStartLagMs: measuredCycle.firstStartLagMs,
         cyclesRun: cycles.length,
+        growthCyclesRun: growthDone,
         partialCycles: cycles.filter((c) => c.role === 'partial').length,
         failedZones: sum(cycles, (c) => c.failedZones),
       },
@@ -677,8 +738,25 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
         baselineRssMB: round(baseline.rssBytes / MB, 1),
         ...rssGrowth(cycles.filter((c) => c.role === 'baseline' || c.role === 'growth').map((c) => c.rssBytes)),
         growthCycles: growthDone,
+        perProcessPeakRssMB: peakProcessRss.map((b) => round(b / MB, 1)),
+        maxProcessPeakRssMB: round(Math.max(...peakProcessRss) / MB, 1),
       },
       body: { plainBytes, gzipBytes, series },
+      simulator: { readySeconds: round(simReadySeconds, 2), peakRssMB: round(peakSimRss / MB, 1) },
+      // CPU per warm cycle without scrape load, mean over the baseline and growth cycles, summed
+      // over the processes; per 100k series of the whole deployment's body.
+      cpu: {
+        cyclesAveraged: cpuPerCycle.length,
+        workerThreads,
+        mainMsPerCycle: round(cpuMean.main, 1),
+        workersMsPerCycle: round(cpuMean.workers, 1),
+        otherMsPerCycle: round(cpuMean.other, 1),
+        totalMsPerCycle: round(cpuMean.total, 1),
+        mainMsPer100kSeries: per100k(cpuMean.main),
+        workersMsPer100kSeries: per100k(cpuMean.workers),
+        otherMsPer100kSeries: per100k(cpuMean.other),
+        totalMsPer100kSeries: per100k(cpuMean.total),
+      },
     };
     result.targets = checkTargets(result);
     return result;
@@ -706,9 +784,10 @@ async function main(): Promise<number> {
   };
   const results: DeploymentResult[] = [];
   for (const tier of o.tiers) {
-    for (const shards of o.shards) {
-      log(`tier ${tier.name}: ${tier.accounts} accounts x ${tier.lbsPerAccount} LBs x ${tier.serversPerLb} servers, ${shards} process(es), latency ${o.latencyMs} ms, interval ${tier.intervalS} s, 3 + ${tier.cycles} cycles; load average ${loadavg().join(' ')}`);
+    for (const shards of o.shards ?? [tier.shards]) {
+      log(`tier ${tier.name}: ${tier.accounts} accounts x ${tier.lbsPerAccount} LBs x ${tier.serversPerLb} servers, ${shards} process(es), latency ${o.latencyMs} ms, interval ${tier.intervalS} s, 3 + ${tier.cycles} cycles; simulator and load ${o.nice ? `at nice ${o.nice}` : 'not niced'}; load average ${loadavg().join(' ')}`);
       const r = await runDeployment(tier, shards, o, emit);
+      log(`tier ${tier.name} x ${shards}: measured ${figureOf(r, 'cycle.cyclesRun')} cycles (${figureOf(r, 'cycle.growthCyclesRun')} growth); CPU per cycle averaged over ${figureOf(r, 'cpu.cyclesAveraged')}`);
       const missing = missingFigures(r);
       if (missing.length > 0) throw new Error(`figures missing for tier ${tier.name} x ${shards}: ${missing.join(', ')}`);
       await emit(r);

@@ -35,13 +35,20 @@ export interface Child {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-export function startChild(name: string, args: string[], opts: { ipc?: boolean; env?: NodeJS.ProcessEnv; execArgv?: string[]; echo?: boolean } = {}): Child {
+/**
+ * Starts `node [execArgv] args` as a registered child. With `nice` > 0 it runs under
+ * `nice -n N` (which execs node: same pid), so every thread the child creates has the lower
+ * priority from the start; os.setPriority on the pid after spawning would miss the threads
+ * Node had already started (Linux applies it to one thread).
+ */
+export function startChild(name: string, args: string[], opts: { ipc?: boolean; env?: NodeJS.ProcessEnv; execArgv?: string[]; echo?: boolean; nice?: number } = {}): Child {
   hookExit();
   const spawnOpts: SpawnOptions = {
     stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
   };
-  const proc = spawn(process.execPath, [...(opts.execArgv ?? []), ...args], spawnOpts);
+  const nodeArgs = [...(opts.execArgv ?? []), ...args];
+  const proc = opts.nice ? spawn('nice', ['-n', String(opts.nice), process.execPath, ...nodeArgs], spawnOpts) : spawn(process.execPath, nodeArgs, spawnOpts);
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
   const lines: string[] = [];
@@ -149,12 +156,51 @@ export function ask<T>(child: Child, message: Record<string, unknown>, timeoutMs
 
 const CLK_TCK = 100; // Linux USER_HZ; /proc times are in these ticks
 
-/** CPU time (user + system, all threads) of a process so far, in ms, from /proc. */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function statCpuMs(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   // The command name may contain spaces; fields after the closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** CPU time (user + system, all threads, including threads that have exited) of a process so far, in ms, from /proc. */
+export function cpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time of one thread of a process so far, in ms; NaN when the thread is gone. */
+export function threadCpuMs(pid: number, tid: number): number {
+  try {
+    return statCpuMs(`/proc/${pid}/task/${tid}/stat`);
+  } catch {
+    return NaN;
+  }
+}
+
+/** A process's CPU so far (ms), split: its main thread, the given worker threads, the rest. */
+export interface ThreadCpu {
+  readonly total: number;
+  readonly main: number;
+  readonly workers: number;
+  /** Everything else: libuv's pool (gzip), V8's GC and compiler threads, exited threads. */
+  readonly other: number;
+}
+
+export function threadCpu(pid: number, workerTids: readonly number[]): ThreadCpu {
+  const total = cpuMs(pid);
+  const main = threadCpuMs(pid, pid);
+  let workers = 0;
+  for (const tid of workerTids) {
+    const ms = threadCpuMs(pid, tid);
+    if (Number.isFinite(ms)) workers += ms;
+  }
+  return { total, main, workers, other: total - main - workers };
+}
+
+/** A process's niceness as the kernel holds it (its main thread's), from /proc. */
+export function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 /** Resident set size of a process, in bytes, from /proc. */

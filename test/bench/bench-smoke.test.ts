@@ -31,7 +31,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 }
 
 describe('npm run bench -- --tier S (smoke)', () => {
-  it('completes, exits 0 and emits every figure as a number, as JSON lines and a table', async () => {
+  it('completes, exits 0 and emits every figure as a number (exporter-side latency, nice, CPU per thread kind included), as JSON lines and a table', async () => {
     expect(existsSync(RUN), 'dist/bench/run.js is missing: run `npm run build` first').toBe(true);
     const jsonOut = join(dir, 'bench.jsonl');
     const r = await run(['--tier', 'S', '--cycles', '1', '--rest-seconds', '1', '--json-out', jsonOut], 80_000);
@@ -49,12 +49,26 @@ describe('npm run bench -- --tier S (smoke)', () => {
     expect(lines.filter((l) => l.type === 'cycle').length).toBeGreaterThanOrEqual(4);
     expect(figure(result, 'body.series')).toBeGreaterThan(0);
     expect(figure(result, 'collecting.scrapes')).toBeGreaterThan(0);
+    // The exporter timed /metrics requests itself (its own window starts with the histogram reset).
+    expect(figure(result, 'collecting.exporterScrapes')).toBeGreaterThan(0);
+    // The simulator and the load ran niced, as the kernel reports; the exporter did not.
+    expect(result.nice).toEqual({ simulator: 10, load: 10, exporter: 0 });
+    // CPU per cycle: both worker threads (workers: 2) were found by their thread ids, and they
+    // did the collecting, so their share is not zero.
+    expect(figure(result, 'cpu.workerThreads')).toBe(2);
+    expect(figure(result, 'cpu.workersMsPerCycle')).toBeGreaterThan(0);
+    expect(figure(result, 'cpu.mainMsPerCycle')).toBeGreaterThan(0);
+    // How many cycles were measured is reported: cold + measured + baseline + 1 growth at least.
+    expect(figure(result, 'cycle.cyclesRun')).toBeGreaterThanOrEqual(4);
+    expect(figure(result, 'cycle.growthCyclesRun')).toBe(1);
+    expect(figure(result, 'cpu.cyclesAveraged')).toBe(2);
     expect(Array.isArray(result.targets)).toBe(true);
 
     // The same lines in --json-out, and the readable table on stdout.
     expect(readFileSync(jsonOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual(lines);
     expect(r.stdout).toContain('| figure');
     expect(r.stdout).toContain('Tier S x 1');
+    expect(r.stdout).toContain('inside the exporter');
   }, 90_000);
 
   it('rejects bad arguments with a usage message and exit code 2', async () => {

@@ -41,7 +41,7 @@ KT Cloud LB exporter demo is running (Ctrl-C stops it):
   account health   http://127.0.0.1:9105/accounts
   simulator API    http://127.0.0.1:8480/_sim/accounts
   reload           curl -X POST http://127.0.0.1:9105/-/reload   (enabled for the demo: --web.enable-lifecycle)
-Accounts appear within one interval (10 s); "legacy" fails on purpose (its password was rotated).
+Every account is collected right after start, then every 10 s; "legacy" fails on purpose (its password was rotated).
 
 `);
   exporter.once('exit', (code) => stopAll(code ?? 1));

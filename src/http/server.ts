@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Exposition } from '../metrics/exposition.js';
 import { renderAccountsPage } from './accounts-page.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import type { AccountsView } from './accounts-view.js';
 
 export interface HttpDeps {
@@ -17,8 +18,6 @@ export interface HttpDeps {
   readonly version: string;
 }
 
-const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
 export function createHttpServer(d: HttpDeps): FastifyInstance {
   const app = Fastify({
     // Per-request logs are info level; one per scrape is noise, so the HTTP logger starts at warn.
@@ -27,26 +26,7 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
     forceCloseConnections: 'idle',
   });
 
-  app.get('/metrics', async (req, reply) => {
-    const parts = await d.exposition.parts();
-    const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
-    const bufs = gzip ? parts.gzip : parts.plain;
-    let length = 0;
-    for (const b of bufs) length += b.length;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': METRICS_CONTENT_TYPE,
-      'content-length': length,
-      vary: 'Accept-Encoding',
-      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-    });
-    if (req.method === 'HEAD') return void res.end();
-    // Headers and every buffer of the body leave in one writev.
-    res.cork();
-    for (let i = 0; i < bufs.length - 1; i++) res.write(bufs[i]);
-    res.end(bufs[bufs.length - 1]);
-  });
+  registerMetricsRoute(app, d.exposition);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -73,12 +73,12 @@ export function gzipFrame(segments: readonly Segment[]): Buffer[] {
 
 // ---- CRC-32 combination: zlib's crc32_combine (GF(2) polynomial arithmetic modulo the CRC polynomial) ----
 
-/** The reflected CRC-32 polynomial. */
-const POLY = 0xedb88320;
+/** The reflected CRC-32 polynomial, as a signed 32-bit integer (all arithmetic below stays in int32: fast in V8). */
+const POLY = 0xedb88320 | 0;
 
-/** a × b modulo POLY, both reflected polynomials (zlib's multmodp). */
+/** a × b modulo POLY, both reflected polynomials (zlib's multmodp). a must not be 0. */
 function multmodp(a: number, b: number): number {
-  let m = 0x80000000;
+  let m = 0x80000000 | 0;
   let p = 0;
   for (;;) {
     if (a & m) {
@@ -88,7 +88,7 @@ function multmodp(a: number, b: number): number {
     m >>>= 1;
     b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
   }
-  return p >>> 0;
+  return p;
 }
 
 /** X2N[k] = x^(2^k) modulo POLY (zlib's x2n_table). */
@@ -102,7 +102,7 @@ const X2N: number[] = (() => {
 
 /** x^(n × 2^k) modulo POLY (zlib's x2nmodp); n may exceed 2^32. */
 function x2nmodp(n: number, k: number): number {
-  let p = 0x80000000; // x^0
+  let p = 0x80000000 | 0; // x^0
   while (n > 0) {
     if (n % 2 === 1) p = multmodp(X2N[k & 31]!, p);
     n = Math.floor(n / 2);
@@ -118,5 +118,5 @@ function x2nmodp(n: number, k: number): number {
  */
 export function crc32Combine(crc1: number, crc2: number, len2: number): number {
   if (len2 === 0) return crc1 >>> 0;
-  return (multmodp(x2nmodp(len2, 3), crc1 >>> 0) ^ crc2) >>> 0;
+  return (multmodp(x2nmodp(len2, 3), crc1 | 0) ^ crc2) >>> 0;
 }

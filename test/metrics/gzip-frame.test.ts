@@ -47,7 +47,7 @@ describe('gzip framing of segments compressed apart', () => {
   });
 
   it('is one gzip member that Node inflates to the pieces joined', () => {
-    expect(gunzipSync(body)).toEqual(whole);
+    expect(gunzipSync(body).equals(whole)).toBe(true);
     // One member: the header appears once, at the start.
     expect(body.indexOf(Buffer.from([0x1f, 0x8b, 0x08]), 1)).toBe(-1);
   });
@@ -59,14 +59,15 @@ describe('gzip framing of segments compressed apart', () => {
     const r = spawnSync(python, ['-c', script], { input: body, maxBuffer: 64 << 20 });
     expect(r.status, r.stderr.toString()).toBe(0);
     expect(r.stderr.toString()).toBe('eof=True unused=0');
-    expect(r.stdout).toEqual(whole);
+    expect(r.stdout.length).toBe(whole.length);
+    expect(r.stdout.equals(whole)).toBe(true);
   });
 
   it('joins segments into one segment that frames to the same stream', () => {
     const joined = joinSegments(segments);
     expect(joined.size).toBe(whole.length);
     expect(joined.crc).toBe(crc32(whole));
-    expect(Buffer.concat(gzipFrame([joined]))).toEqual(body);
+    expect(Buffer.concat(gzipFrame([joined])).equals(body)).toBe(true);
     expect(gunzipSync(Buffer.concat(gzipFrame([joined, deflateSegment(Buffer.from('tail\n'), LEVEL4)]))).toString()).toBe(`${whole}tail\n`);
   });
 

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { LoadBalancer, WebServer } from '../../src/ktcloud/parse.js';
@@ -27,6 +27,14 @@ function result(account: string, zone: string, lbs: number, seq: number): Collec
   };
 }
 
+/** Inflates exactly one gzip member, which must span the whole body. */
+function oneMember(body: Buffer): string {
+  const { buffer, engine } = inflateRawSync(body.subarray(10), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+  expect(10 + engine.bytesWritten + 8).toBe(body.length);
+  expect(gunzipSync(body).equals(buffer)).toBe(true);
+  return buffer.toString();
+}
+
 /** The LB families of the store rendered in one go: header, then every account-zone in order. */
 function fromScratch(store: Store): string {
   const zones = [...store.all()].filter((z) => z.snapshot !== null);
@@ -50,9 +58,16 @@ describe('incremental exposition', () => {
       await exposition.flush();
       const parts = await exposition.parts();
       const plain = Buffer.concat(parts.plain).toString();
-      expect(gunzipSync(Buffer.concat(parts.gzip)).toString()).toBe(plain);
+      expect(oneMember(Buffer.concat(parts.gzip))).toBe(plain);
       expect(plain.startsWith(fromScratch(store))).toBe(true);
       expect(plain).toContain(`# health ${health}\n`);
+      // OpenMetrics shares the LB segments: same sample lines, its own headers, # EOF last.
+      const om = await exposition.parts('openmetrics');
+      const omPlain = Buffer.concat(om.plain).toString();
+      expect(oneMember(Buffer.concat(om.gzip))).toBe(omPlain);
+      const samples = (b: string) => b.split('\n').filter((l) => l.startsWith('ktcloud_lb_') || l.startsWith('ktcloud_server_'));
+      expect(samples(omPlain)).toEqual(samples(plain));
+      expect(omPlain.endsWith('# EOF\n')).toBe(true);
     };
     await check(); // nothing collected yet
     for (const n of names) store.apply(result(n, 'DX-M1', 1 + (names.indexOf(n) % 5), ++seq));

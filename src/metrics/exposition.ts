@@ -61,12 +61,15 @@ export class Exposition {
     if (built.version !== this.store.version) this.invalidate();
     this.formats.add(format);
     const [form, p] = await Promise.all([built.form(format), this.process.part(format)]);
+    // Each form is made when first wanted: the plain list for plain scrapes (not Prometheus), the
+    // joined gzip body for gzip scrapes.
     return {
-      // Only plain scrapes (not Prometheus) need the list of plain buffers.
       get plain() {
         return [...form.plainParts, p.plain];
       },
-      gzip: form.gzip(p),
+      get gzip() {
+        return form.gzip(p);
+      },
     };
   }
 

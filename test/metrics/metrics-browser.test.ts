@@ -12,6 +12,8 @@ beforeAll(async () => {
   s = await startStack({
     sim: { accounts: [{ id: 'b@example.com', password: 'b-pw', zones: { 'DX-M1': { lbs: 20, serversPerLb: 3 }, 'DX-G': { lbs: 5, serversPerLb: 1 } } }] },
     accounts: [{ name: 'browsed', zones: ['DX-M1', 'DX-G'], id: 'b@example.com', password: 'b-pw' }],
+    // The default 5 requests/s per account would take seconds to list every LB's servers.
+    yaml: 'interval: 30s\ntimeout: 10s\nlimits: { requestsPerSecond: 500, zoneRequestsPerSecond: 1000, concurrency: 8 }',
     schedule: false,
   });
   await s.app.exporter.collectAll();

@@ -23,6 +23,8 @@ beforeAll(async () => {
   s = await startStack({
     sim: { accounts: [{ id: 'n@example.com', password: 'n-pw', zones: { 'DX-M1': { lbs: 30, serversPerLb: 4 }, 'DX-G': { lbs: 12, serversPerLb: 2 } } }] },
     accounts: [{ name: 'negotiated', zones: ['DX-M1', 'DX-G'], id: 'n@example.com', password: 'n-pw' }],
+    // The default 5 requests/s per account would take seconds to list every LB's servers.
+    yaml: 'interval: 30s\ntimeout: 10s\nlimits: { requestsPerSecond: 500, zoneRequestsPerSecond: 1000, concurrency: 8 }',
     schedule: false,
   });
   await s.app.exporter.collectAll();

@@ -14,9 +14,18 @@ import Negotiator from 'negotiator';
 import type { Exposition } from '../metrics/exposition.js';
 import { CONTENT_TYPES, type Format } from '../metrics/openmetrics.js';
 
-/** Offered in this order: on equal preference (no Accept, `*\/*`), text 0.0.4 wins. */
-const FORMATS: readonly Format[] = ['text', 'openmetrics'];
-const OFFERED_TYPES = FORMATS.map((f) => CONTENT_TYPES[f]);
+/**
+ * Offered in this order: on equal preference (no Accept, `*\/*`), text 0.0.4 wins. Prometheus 3
+ * adds `escaping=…` to its OpenMetrics type, and negotiator matches a type only when every
+ * parameter the client names matches; our names need no escaping, so the body is the same
+ * whichever scheme the client allows.
+ */
+const OFFERS: ReadonlyArray<readonly [string, Format]> = [
+  [CONTENT_TYPES.text, 'text'],
+  [CONTENT_TYPES.openmetrics, 'openmetrics'],
+  ...['allow-utf-8', 'underscores', 'dots', 'values'].map((e) => [`${CONTENT_TYPES.openmetrics}; escaping=${e}`, 'openmetrics'] as const),
+];
+const OFFERED_TYPES = OFFERS.map(([t]) => t);
 /** On equal preference gzip wins: it is what the body is cached as. */
 const ENCODINGS = ['gzip', 'identity'];
 const VARY = 'Accept-Encoding, Accept';
@@ -32,8 +41,9 @@ export function registerMetricsRoute(app: FastifyInstance, exposition: Expositio
         .type('text/plain; charset=utf-8')
         .send(`no acceptable content encoding: /metrics is served as ${ENCODINGS.join(' or ')}\n`);
     }
-    const type = negotiator.mediaType(OFFERED_TYPES) ?? CONTENT_TYPES.text;
-    const format = FORMATS[OFFERED_TYPES.indexOf(type)]!;
+    const offered = negotiator.mediaType(OFFERED_TYPES);
+    const format = offered === undefined ? 'text' : OFFERS[OFFERED_TYPES.indexOf(offered)]![1];
+    const type = CONTENT_TYPES[format];
     const parts = await exposition.parts(format);
     const gzip = encoding === 'gzip';
     const bufs = gzip ? parts.gzip : parts.plain;

@@ -15,6 +15,8 @@ const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 /** What Prometheus 2.x sends by default. */
 const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+/** What Prometheus 3 sends by default (its names may be UTF-8, so it says which escaping it allows). */
+const PROMETHEUS3_ACCEPT = 'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
 let s: Running;
@@ -113,6 +115,7 @@ describe('/metrics content negotiation', () => {
       ['application/openmetrics-text;version=0.0.1', TEXT],
       ['text/plain;version=0.0.4;q=0.5,application/openmetrics-text;q=0.4', TEXT],
       [PROMETHEUS_ACCEPT, OPENMETRICS],
+      [PROMETHEUS3_ACCEPT, OPENMETRICS],
       ['application/openmetrics-text; version=1.0.0', OPENMETRICS],
       ['application/openmetrics-text', OPENMETRICS],
     ];

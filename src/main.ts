@@ -56,10 +56,7 @@ async function main(): Promise<number> {
 
   if (cli.once) {
     await app.exporter.collectAll();
-    const body = await app.exposition.flush();
-    const parts = await app.exposition.parts();
-    process.stdout.write(body.plain);
-    process.stdout.write(parts.plain.at(-1)!); // the process metrics, after the body
+    process.stdout.write(await app.exposition.text());
     const failed = [...app.store.all()].filter((z) => !z.up);
     for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);
     await app.close();

@@ -36,14 +36,20 @@ export interface CollectTask {
   readonly abort?: SharedArrayBuffer;
 }
 
-/** Rendered sample lines of the snapshot families, in LB_FAMILY_ORDER. */
-export interface RenderedSnapshot {
+/**
+ * Rendered sample lines of the snapshot families, in LB_FAMILY_ORDER: what a worker sends, what
+ * the store keeps (immutable; a collection replaces the object) and what the exposition serves.
+ */
+export interface Snapshot {
   /** UTF-8 exposition lines of every family, back to back. */
   readonly text: Uint8Array;
   /** Byte offsets: family i spans text[offsets[i], offsets[i + 1]). */
   readonly offsets: readonly number[];
   readonly series: number;
 }
+
+/** The former name of Snapshot, kept so that other branches' imports still compile. */
+export type RenderedSnapshot = Snapshot;
 
 export interface ZoneSummary {
   readonly lbs: number;
@@ -66,7 +72,7 @@ interface ZoneOutcomeBase {
 
 export interface ZoneSuccess extends ZoneOutcomeBase {
   readonly ok: true;
-  readonly snapshot: RenderedSnapshot;
+  readonly snapshot: Snapshot;
   readonly summary: ZoneSummary;
   /** Set when some load balancers' server lists failed: those LBs are exported without servers. */
   readonly partial: { readonly failedLbs: number; readonly error: ErrorInfo } | null;

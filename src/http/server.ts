@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import type { Exposition } from '../metrics/exposition.js';
 import { renderAccountsPage } from './accounts-page.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import type { AccountsView } from './accounts-view.js';
 import { registerPageAssets } from './page-assets.js';
 import { guardSockets, HTTP_TIMEOUTS } from './sockets.js';
@@ -29,7 +30,6 @@ export interface HttpDeps {
   readonly maxConnections: number;
 }
 
-const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 /** What an HTML form can send cross-site without a CORS preflight: never accepted by lifecycle endpoints. */
 const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 
@@ -56,26 +56,7 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
     }
   });
 
-  app.get('/metrics', async (req, reply) => {
-    const parts = await d.exposition.parts();
-    const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
-    const bufs = gzip ? parts.gzip : parts.plain;
-    let length = 0;
-    for (const b of bufs) length += b.length;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': METRICS_CONTENT_TYPE,
-      'content-length': length,
-      vary: 'Accept-Encoding',
-      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-    });
-    if (req.method === 'HEAD') return void res.end();
-    // Headers and every buffer of the body leave in one writev.
-    res.cork();
-    for (let i = 0; i < bufs.length - 1; i++) res.write(bufs[i]);
-    res.end(bufs[bufs.length - 1]);
-  });
+  registerMetricsRoute(app, d.exposition);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

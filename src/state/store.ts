@@ -5,7 +5,7 @@
  */
 import type { ErrorInfo, ErrorReason } from '../ktcloud/errors.js';
 import type { DuplicateKind } from '../metrics/label-safety.js';
-import type { CollectResult, RenderedSnapshot, ZoneSummary } from '../protocol.js';
+import type { CollectResult, Snapshot, ZoneSummary } from '../protocol.js';
 
 export type ZoneHealth = 'ok' | 'failing' | 'stale' | 'pending';
 
@@ -13,7 +13,7 @@ export interface ZoneState {
   readonly account: string;
   readonly zone: string;
   /** The last good snapshot; kept through failures until it is older than staleAfter. */
-  snapshot: { readonly text: Buffer; readonly offsets: readonly number[]; readonly series: number } | null;
+  snapshot: Snapshot | null;
   summary: ZoneSummary | null;
   /** Whether the last attempt succeeded. */
   up: boolean;
@@ -75,8 +75,7 @@ export class Store {
         s.requests.set(k, (s.requests.get(k) ?? 0) + n);
       }
       if (outcome.ok) {
-        const t = outcome.snapshot.text;
-        s.snapshot = { text: Buffer.from(t.buffer, t.byteOffset, t.byteLength), offsets: outcome.snapshot.offsets, series: outcome.snapshot.series };
+        s.snapshot = outcome.snapshot;
         s.summary = outcome.summary;
         s.up = true;
         s.lastSuccessMs = now;

@@ -1,0 +1,65 @@
+/**
+ * GET /metrics: writes the cached body parts straight to the socket, no rendering and no copying
+ * per scrape (headers and every buffer leave in one writev).
+ *
+ * Format and encoding are negotiated by `negotiator` (jshttp's, under express and fastify's
+ * accepts), with q-values:
+ *  - Accept: OpenMetrics 1.0.0 when preferred (what Prometheus asks for by default), else text
+ *    0.0.4; a client that accepts neither still gets text 0.0.4, as Go's promhttp does.
+ *  - Accept-Encoding: gzip when acceptable and not less preferred than identity; 406 when not
+ *    even identity is (`identity;q=0` without gzip).
+ */
+import type { FastifyInstance } from 'fastify';
+import Negotiator from 'negotiator';
+import type { Exposition } from '../metrics/exposition.js';
+import { CONTENT_TYPES, type Format } from '../metrics/openmetrics.js';
+
+/**
+ * Offered in this order: on equal preference (no Accept, `*\/*`), text 0.0.4 wins. Prometheus 3
+ * adds `escaping=…` to its OpenMetrics type, and negotiator matches a type only when every
+ * parameter the client names matches; our names need no escaping, so the body is the same
+ * whichever scheme the client allows.
+ */
+const OFFERS: ReadonlyArray<readonly [string, Format]> = [
+  [CONTENT_TYPES.text, 'text'],
+  [CONTENT_TYPES.openmetrics, 'openmetrics'],
+  ...['allow-utf-8', 'underscores', 'dots', 'values'].map((e) => [`${CONTENT_TYPES.openmetrics}; escaping=${e}`, 'openmetrics'] as const),
+];
+const OFFERED_TYPES = OFFERS.map(([t]) => t);
+/** On equal preference gzip wins: it is what the body is cached as. */
+const ENCODINGS = ['gzip', 'identity'];
+const VARY = 'Accept-Encoding, Accept';
+
+export function registerMetricsRoute(app: FastifyInstance, exposition: Exposition): void {
+  app.get('/metrics', async (req, reply) => {
+    const negotiator = new Negotiator(req.raw);
+    const encoding = negotiator.encoding(ENCODINGS);
+    if (!encoding) {
+      return reply
+        .code(406)
+        .header('vary', VARY)
+        .type('text/plain; charset=utf-8')
+        .send(`no acceptable content encoding: /metrics is served as ${ENCODINGS.join(' or ')}\n`);
+    }
+    const offered = negotiator.mediaType(OFFERED_TYPES);
+    const format = offered === undefined ? 'text' : OFFERS[OFFERED_TYPES.indexOf(offered)]![1];
+    const type = CONTENT_TYPES[format];
+    const parts = await exposition.parts(format);
+    const gzip = encoding === 'gzip';
+    const bufs = gzip ? parts.gzip : parts.plain;
+    let length = 0;
+    for (const b of bufs) length += b.length;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': length,
+      vary: VARY,
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    });
+    if (req.method === 'HEAD') return void res.end();
+    res.cork();
+    for (let i = 0; i < bufs.length - 1; i++) res.write(bufs[i]);
+    res.end(bufs[bufs.length - 1]);
+  });
+}

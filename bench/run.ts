@@ -348,7 +348,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     const owner = allZones(tier);
     await Promise.all(
       Array.from({ length: shards }, async (_, i) => {
-        const args = [EXPORTER_BIN, '--config', cfgFile, ...(shards > 1 ? ['--shard', String(i), '--total-shards', String(shards)] : [])];
+        const args = [EXPORTER_BIN, '--config', cfgFile, '--web.enable-lifecycle', ...(shards > 1 ? ['--shard', String(i), '--total-shards', String(shards)] : [])];
         const child = startChild(`exporter-${i}`, args, { ipc: true, execArgv: ['--import', PRELOAD, ...o.exporterNodeArgs], env: { ...process.env, ...o.exporterEnv }, echo: o.verbose });
         const line = JSON.parse(await child.waitForLine(/"msg":"listening"/, 60_000)) as { address: string; time: string };
         exporters[i] = { child, url: line.address.replace('0.0.0.0', '127.0.0.1'), startedAt: Date.parse(line.time), zones: [] };

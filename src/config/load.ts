@@ -106,8 +106,11 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
 
   const dirNode = top.get('accountsDir')?.value;
   const accountsDir = dirNode ? w.string(dirNode, '', 'accountsDir') : undefined;
+  const dirWatchFiles: string[] = [];
   if (dirNode && accountsDir) {
-    for (const acc of await scanAccountsDir(w, dirNode, accountsDir, { zones, limits, defaultZones, warnings })) {
+    const scan = await scanAccountsDir(w, dirNode, accountsDir, { zones, limits, defaultZones, warnings });
+    dirWatchFiles.push(...scan.watchFiles);
+    for (const acc of scan.accounts) {
       // An explicit entry wins over a discovered folder of the same name: it lets an operator
       // give one account other zones or limits while the rest come from Secret mounts.
       if (!seen.has(acc.name)) {
@@ -133,7 +136,7 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
     api,
     accountsDir: accountsDir ? resolve(accountsDir) : undefined,
     accounts,
-    watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles)],
+    watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles), ...dirWatchFiles],
     warnings,
   });
 }

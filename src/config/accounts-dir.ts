@@ -11,15 +11,16 @@
  * warning naming the folder and the problem, and every other account loads. A config error
  * would stop every pod from starting and every reload from applying (new accounts, rotations)
  * until someone fixed one Secret: one bad Secret must not take the others hostage. It is never
- * silent: the warning is logged at start and at every reload, and shown by --check-config, and
- * the folder's files stay watched so that fixing the Secret reloads by itself.
+ * silent: the warning is logged at start and at every reload and shown by --check-config, the
+ * folder is listed under `notCollected` on /accounts, and its files stay watched so that fixing
+ * the Secret reloads by itself.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Node } from 'yaml';
 import { ACCOUNT_NAME, makeAccount } from './account.js';
 import { readCredentialFile, readSmallFile } from './credentials.js';
-import type { AccountConfig, Limits, ZoneConfig } from './types.js';
+import type { AccountConfig, Limits, NotCollectedAccount, ZoneConfig } from './types.js';
 import { isShowable, splitList, type Walker } from './yaml-walk.js';
 
 /** The file of a folder that names its account (optional; else the folder's name is used). */
@@ -37,6 +38,8 @@ export interface AccountsDirScan {
   readonly accounts: AccountConfig[];
   /** The key files of folders left out, so that fixing their Secret triggers a reload. */
   readonly watchFiles: string[];
+  /** The folders left out, for /accounts (the same problems are warnings too). */
+  readonly notCollected: NotCollectedAccount[];
 }
 
 export async function scanAccountsDir(w: Walker, node: Node, dir: string, ctx: DirContext): Promise<AccountsDirScan> {
@@ -46,10 +49,11 @@ export async function scanAccountsDir(w: Walker, node: Node, dir: string, ctx: D
   } catch (err) {
     // The folder itself missing is a mistake in the config (or the volume), not one account's.
     w.problem(node, '', `accountsDir: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    return { accounts: [], watchFiles: [] };
+    return { accounts: [], watchFiles: [], notCollected: [] };
   }
   const found: { folder: string; account: AccountConfig }[] = [];
   const watchFiles: string[] = [];
+  const notCollected: NotCollectedAccount[] = [];
   for (const name of names) {
     const folder = join(dir, name);
     const r = await scanFolder(folder, name, ctx);
@@ -57,6 +61,7 @@ export async function scanAccountsDir(w: Walker, node: Node, dir: string, ctx: D
     if ('account' in r) found.push({ folder, account: r.account });
     else {
       for (const p of r.problems) ctx.warnings.push(`${r.context} is not collected: ${p}`);
+      notCollected.push({ name: r.name ?? null, folder, problems: r.problems });
       watchFiles.push(...KEY_FILES.map((k) => resolve(folder, k)));
     }
   }
@@ -71,16 +76,20 @@ export async function scanAccountsDir(w: Walker, node: Node, dir: string, ctx: D
       accounts.push(f.account);
       continue;
     }
-    if (folders[0] === f.folder) {
-      ctx.warnings.push(`account "${f.account.name}" is not collected: folders ${folders.join(' and ')} both name it (ACCOUNT_NAME or folder name); remove or rename all but one`);
-    }
+    const problem = `folders ${folders.join(' and ')} both name it (ACCOUNT_NAME or folder name); remove or rename all but one`;
+    if (folders[0] === f.folder) ctx.warnings.push(`account "${f.account.name}" is not collected: ${problem}`);
+    notCollected.push({ name: f.account.name, folder: f.folder, problems: [problem] });
     watchFiles.push(...f.account.credentialFiles);
   }
-  return { accounts, watchFiles };
+  return { accounts, watchFiles, notCollected };
 }
 
 /** undefined: not an account folder. */
-async function scanFolder(folder: string, name: string, ctx: DirContext): Promise<{ account: AccountConfig } | { context: string; problems: string[] } | undefined> {
+async function scanFolder(
+  folder: string,
+  name: string,
+  ctx: DirContext,
+): Promise<{ account: AccountConfig } | { name?: string; context: string; problems: string[] } | undefined> {
   let entries: string[];
   try {
     if (!(await stat(folder)).isDirectory()) return undefined;
@@ -130,7 +139,7 @@ async function scanFolder(folder: string, name: string, ctx: DirContext): Promis
   if (entries.includes(ACCOUNT_NAME_FILE)) files.push(nameFile);
 
   if (problems.length > 0 || !accountName || !id || !password || !zones || zones.length === 0) {
-    return { context, problems: problems.length > 0 ? problems : ['no usable zones'] };
+    return { name: accountName, context, problems: problems.length > 0 ? problems : ['no usable zones'] };
   }
   return { account: makeAccount({ name: accountName, zones, id, password, limits: ctx.limits, credentialFiles: files.map((f) => resolve(f)), origin: folder }) };
 }

@@ -82,6 +82,12 @@ describe('accountsDir: the account name', () => {
       `account "ktcloud-test" is not collected: folders ${join(dir, 'ktcloud-account-05')} and ${join(dir, 'ktcloud-test')} both name it (ACCOUNT_NAME or folder name); remove or rename all but one`,
       `account "semascrd" is not collected: folders ${join(dir, 'ktcloud-account-00')} and ${join(dir, 'ktcloud-account-09')} both name it (ACCOUNT_NAME or folder name); remove or rename all but one`,
     ]);
+    expect(c.notCollected!.map((n) => [n.name, n.folder])).toEqual([
+      ['semascrd', join(dir, 'ktcloud-account-00')],
+      ['ktcloud-test', join(dir, 'ktcloud-account-05')],
+      ['semascrd', join(dir, 'ktcloud-account-09')],
+      ['ktcloud-test', join(dir, 'ktcloud-test')],
+    ]);
     // Deleting one of the Secrets is noticed: every file of both folders stays watched.
     expect(c.watchFiles).toContain(resolve(dir, 'ktcloud-account-09', 'CLOUD_PASSWORD'));
   });
@@ -105,6 +111,8 @@ describe('accountsDir: a Secret missing a key fails that account alone', () => {
     const folder = join(dir, 'ktcloud-account-00');
     expect(c.accounts.map((a) => a.name)).toEqual(['fine']);
     expect(c.warnings).toEqual([`account "broken" (${folder}) is not collected: cannot read ${join(folder, 'CLOUD_PASSWORD')}: no such file`]);
+    // What /accounts shows under notCollected.
+    expect(c.notCollected).toEqual([{ name: 'broken', folder, problems: [`cannot read ${join(folder, 'CLOUD_PASSWORD')}: no such file`] }]);
     // Adding the key to the Secret later must trigger a reload by itself.
     expect(c.watchFiles).toContain(resolve(folder, 'CLOUD_PASSWORD'));
     expect(c.warnings.join('\n')).not.toContain('broken@example.com');

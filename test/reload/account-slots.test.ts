@@ -23,8 +23,12 @@ const slot = (n: string, account: string, opts: { password?: boolean } = {}) => 
 });
 
 const up = async (account: string) => only(await scrape(s.url), 'ktcloud_account_up', { account })[0]?.value;
-const listed = async () =>
-  ((await (await fetch(`${s.url}/accounts?format=json`)).json()) as { accounts: Array<{ name: string }> }).accounts.map((a) => a.name).sort();
+interface View {
+  accounts: Array<{ name: string }>;
+  notCollected: Array<{ name: string | null; folder: string; problems: string[] }>;
+}
+const view = async () => (await (await fetch(`${s.url}/accounts?format=json`)).json()) as View;
+const listed = async () => (await view()).accounts.map((a) => a.name).sort();
 const reloadOk = async () => only(await scrape(s.url), 'ktcloud_exporter_config_last_reload_successful')[0]?.value;
 
 beforeAll(async () => {
@@ -62,18 +66,20 @@ describe('account slots of a projected volume', () => {
     expect(only(await scrape(s.url), 'ktcloud_lb_info', { account: 'ktcloud-account-00' })).toEqual([]);
   });
 
-  it('a slot Secret lacking CLOUD_PASSWORD fails alone: the reload applies, a warning names the folder, and adding the key later collects it', async () => {
+  it('a slot Secret lacking CLOUD_PASSWORD fails alone: the reload applies, /accounts and a warning name the folder, and adding the key later collects it', async () => {
     writeProjectedVolume(accountsDir, { ...PINNED, ...slot('00', 'semascrd'), ...slot('01', 'half', { password: false }) });
     const folder = join(accountsDir, 'ktcloud-account-01');
     await eventually(() => (s.logs.text.includes(`account \\"half\\" (${folder}) is not collected: cannot read ${join(folder, 'CLOUD_PASSWORD')}: no such file`) ? true : undefined), 10_000, 'the warning');
     expect(await reloadOk()).toBe(1);
     expect(await listed()).toEqual(['ktcloud-test', 'semascrd']);
+    expect((await view()).notCollected).toEqual([{ name: 'half', folder, problems: [`cannot read ${join(folder, 'CLOUD_PASSWORD')}: no such file`] }]);
     const sema = s.app.store.get('semascrd', 'DX-G')!.swaps;
     await eventually(() => (s.app.store.get('semascrd', 'DX-G')!.swaps > sema ? true : undefined), 10_000, 'semascrd still collected');
 
     writeProjectedVolume(accountsDir, { ...PINNED, ...slot('00', 'semascrd'), ...slot('01', 'half') });
     await eventually(async () => ((await up('half')) === 1 ? true : undefined), 10_000, 'half collected once its Secret has the key');
     expect(await listed()).toEqual(['half', 'ktcloud-test', 'semascrd']);
+    expect((await view()).notCollected).toEqual([]);
   });
 
   it('deleting a slot Secret removes its account from /metrics and /accounts', async () => {

@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Adds (or rotates) one KT Cloud account of ktcloud-lb-exporter on Kubernetes.
+# Adds (or rotates) one KT Cloud account of ktcloud-lb-exporter on Kubernetes: one Secret, no
+# edit in git, no pod restart.
 #
 #   CLOUD_ID=... CLOUD_PASSWORD=... scripts/add-account.sh NAME --zones ZONE[,ZONE...] [--namespace NS] [--dry-run]
 #
-#   1. creates or updates the Secret NAME in NS (default: monitoring) with the keys CLOUD_ID,
-#      CLOUD_PASSWORD and CLOUD_ZONE, labelled app.kubernetes.io/component=account;
-#   2. adds the account's line to k8s-manifests/accounts/secrets.yaml unless it is there.
+# The exporter's projected volume pre-declares optional slots ktcloud-account-00 ... -63
+# (k8s-manifests/accounts/secrets.yaml). The script lists the Secrets of NS (default monitoring)
+# with `kubectl get secrets` and:
+#   - NAME already in a slot (its ACCOUNT_NAME key): updates that Secret (a rotation);
+#   - NAME pinned in secrets.yaml (a Secret named after the account): updates the Secret NAME;
+#   - else: creates the Secret named after the first free slot, with the keys ACCOUNT_NAME=NAME,
+#     CLOUD_ID, CLOUD_PASSWORD and CLOUD_ZONE. `kubectl create`, not apply: if another run took
+#     the slot meanwhile, this one fails instead of overwriting that account.
+# Labels: app.kubernetes.io/component=account, and ktcloud-lb-exporter/account=NAME, so
+# `kubectl delete secret -l ktcloud-lb-exporter/account=NAME` removes the account.
+# The kubelet projects the Secret into the running pods within a minute or two, and the exporter
+# (which watches the folder) loads it: no restart, nothing to commit.
 #
 # The credentials come from the environment (or a prompt on a terminal), never from the
 # command line: arguments show up in shell history and `ps`. They reach kubectl on stdin.
-# If the line already exists (another namespace has the account, or a rotation), the running
-# pods load the Secret within a minute or two with no restart. A new line changes the pod
-# template: commit it (ArgoCD) or run scripts/deploy.sh, and the StatefulSet rolls once.
 #
-# --dry-run (or DRY_RUN=1) prints each command instead of running it; the output is itself a
-# shell script, with "$CLOUD_ID" and "$CLOUD_PASSWORD" standing for the credentials.
+# --dry-run (or DRY_RUN=1) still lists the Secrets (read-only, to find the slot) but changes
+# nothing: it prints each command instead of running it; the output is itself a shell script,
+# with "$CLOUD_ID" and "$CLOUD_PASSWORD" standing for the credentials.
 set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
 usage: scripts/add-account.sh NAME --zones ZONE[,ZONE...] [--namespace NS] [--dry-run]
-  NAME          the account's name: its Secret and its folder (lowercase letters, digits, "-")
+  NAME          the account's name, its `account` label (lowercase letters, digits, "-")
   --zones       comma-separated KT Cloud zones: DX-M1, DX-Central, DX-DCN-CJ, DX-G, DX-G-YS
   --namespace   where the exporter runs (default monitoring; dev: monitoring-dev)
   --dry-run (or DRY_RUN=1) prints the commands instead of running them
@@ -100,41 +108,93 @@ read_credential() {
   printf -v "$var" '%s' "$value"
 }
 
-labels=(app.kubernetes.io/name=ktcloud-lb-exporter app.kubernetes.io/component=account)
-create=(kubectl -n "$namespace" create secret generic "$name" --from-env-file=/dev/stdin --dry-run=client -o yaml)
+# First, so that a run without credentials fails before it asks the cluster anything.
+if [[ $DRY_RUN != 1 ]]; then
+  read_credential CLOUD_ID 'KT Cloud ID (e-mail)'
+  read_credential CLOUD_PASSWORD 'KT Cloud password'
+fi
+
+# The slots the manifests declare (the source of truth for how many there are), in order.
+mapfile -t slots < <(grep -oE '\{ name: ktcloud-account-[0-9]+, optional: true,' "$LIST_FILE" | grep -oE 'ktcloud-account-[0-9]+')
+pinned=0
+grep -qF -- "{ name: $name, optional: true, items: [{ key: CLOUD_ID, path: $name/CLOUD_ID }" "$LIST_FILE" && pinned=1
+
+secret=""
+mode=create
+note=""
+if [[ $pinned == 1 ]]; then
+  secret=$name
+  mode=apply
+  note="$name is pinned in $LIST_FILE: its own Secret $name is updated"
+else
+  # Read-only, also in a dry run: each Secret's name and the account its ACCOUNT_NAME key names.
+  template='{{range .items}}{{.metadata.name}}{{"\t"}}{{with .data}}{{with index . "ACCOUNT_NAME"}}{{base64decode .}}{{end}}{{end}}{{"\n"}}{{end}}'
+  if ! listing=$(kubectl -n "$namespace" get secrets -o "go-template=$template"); then
+    echo "add-account.sh: cannot list the Secrets of namespace $namespace (kubectl get secrets failed)" >&2
+    exit 1
+  fi
+  declare -A taken=()
+  owners=()
+  while IFS=$'\t' read -r sname account; do
+    [[ -n $sname ]] || continue
+    taken[$sname]=1
+    [[ $sname =~ ^ktcloud-account-[0-9]+$ && $account == "$name" ]] && owners+=("$sname")
+  done <<<"$listing"
+  if [[ ${#owners[@]} -gt 1 ]]; then
+    echo "add-account.sh: Secrets ${owners[*]} all name account $name; the exporter collects none of them until all but one are deleted" >&2
+    exit 1
+  elif [[ ${#owners[@]} -eq 1 ]]; then
+    secret=${owners[0]}
+    mode=apply
+    note="$name is in slot $secret: the Secret is updated (a rotation)"
+  else
+    for slot in "${slots[@]}"; do
+      if [[ -z ${taken[$slot]:-} ]]; then
+        secret=$slot
+        break
+      fi
+    done
+    if [[ -z $secret ]]; then
+      echo "add-account.sh: all ${#slots[@]} slots of $LIST_FILE are taken in $namespace; add slot lines there (the pods roll once)" >&2
+      exit 1
+    fi
+    note="$secret is the first free slot in $namespace: a new Secret names the account $name"
+  fi
+fi
+
+labels=(app.kubernetes.io/name=ktcloud-lb-exporter app.kubernetes.io/component=account "ktcloud-lb-exporter/account=$name")
+create=(kubectl -n "$namespace" create secret generic "$secret" --from-env-file=/dev/stdin --dry-run=client -o yaml)
 label=(kubectl label --local -f - "${labels[@]}" -o yaml)
-apply=(kubectl -n "$namespace" apply -f -)
-line="              - secret: { name: $name, optional: true, items: [{ key: CLOUD_ID, path: $name/CLOUD_ID }, { key: CLOUD_PASSWORD, path: $name/CLOUD_PASSWORD }, { key: CLOUD_ZONE, path: $name/CLOUD_ZONE }] }"
-listed=0
-grep -qF -- "{ name: $name, optional: true," "$LIST_FILE" && listed=1
+store=(kubectl -n "$namespace" "$mode" -f -)
+# A pinned Secret's folder is the account's name: no ACCOUNT_NAME key (as it always was).
+if [[ $pinned == 1 ]]; then
+  format='CLOUD_ID=%s\nCLOUD_PASSWORD=%s\nCLOUD_ZONE=%s\n'
+  lead=()
+else
+  format='ACCOUNT_NAME=%s\nCLOUD_ID=%s\nCLOUD_PASSWORD=%s\nCLOUD_ZONE=%s\n'
+  lead=("$name")
+fi
 
 if [[ $DRY_RUN == 1 ]]; then
   printf '# add-account.sh %s (dry run), from %s\n' "$name" "$PWD"
-  # create | label | apply: idempotent, so the same command rotates the credentials.
-  printf '%s' "printf 'CLOUD_ID=%s\\nCLOUD_PASSWORD=%s\\nCLOUD_ZONE=%s\\n' \"\$CLOUD_ID\" \"\$CLOUD_PASSWORD\" $(quote "$zones") | "
-  out=""
+  printf '# %s\n' "$note"
+  out="printf $(quote "$format") "
+  for arg in "${lead[@]}"; do out+="$(quote "$arg") "; done
+  out+="\"\$CLOUD_ID\" \"\$CLOUD_PASSWORD\" "
+  out+="$(quote "$zones") | "
   for arg in "${create[@]}"; do out+="$(quote "$arg") "; done
   out+="| "
   for arg in "${label[@]}"; do out+="$(quote "$arg") "; done
   out+="| "
-  for arg in "${apply[@]}"; do out+="$(quote "$arg") "; done
+  for arg in "${store[@]}"; do out+="$(quote "$arg") "; done
   printf '%s\n' "${out% }"
-  if [[ $listed == 1 ]]; then
-    printf '# %s is already listed in %s: the running pods pick the Secret up, no restart\n' "$name" "$LIST_FILE"
-  else
-    printf "printf '%%s\\\\n' %s >> %s\n" "$(quote "$line")" "$LIST_FILE"
-  fi
   exit 0
 fi
 
-read_credential CLOUD_ID 'KT Cloud ID (e-mail)'
-read_credential CLOUD_PASSWORD 'KT Cloud password'
 # printf is a shell builtin: the credentials never appear in any process's arguments.
-printf 'CLOUD_ID=%s\nCLOUD_PASSWORD=%s\nCLOUD_ZONE=%s\n' "$CLOUD_ID" "$CLOUD_PASSWORD" "$zones" | "${create[@]}" | "${label[@]}" | "${apply[@]}"
-
-if [[ $listed == 1 ]]; then
-  echo "$name is already listed in $LIST_FILE: the running pods load it within a minute or two, no restart." >&2
-else
-  printf '%s\n' "$line" >>"$LIST_FILE"
-  echo "Added $name to $LIST_FILE. Deploy it: commit and push (ArgoCD), or scripts/deploy.sh <env> deploy; the pods roll once." >&2
+# shellcheck disable=SC2059 # the format is one of the two constants above
+if ! printf "$format" "${lead[@]}" "$CLOUD_ID" "$CLOUD_PASSWORD" "$zones" | "${create[@]}" | "${label[@]}" | "${store[@]}"; then
+  [[ $mode == create ]] && echo "add-account.sh: creating $secret failed (did another run take the slot? run again)" >&2
+  exit 1
 fi
+echo "$note. The running pods load it within a minute or two, no restart; see /accounts." >&2

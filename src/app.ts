@@ -89,6 +89,7 @@ export class App {
           shard: { index: this.shard.index, total: this.shard.total },
           nextRunOf: (a) => this.exporter.nextRunOf(a),
           failuresOf: (a) => this.exporter.failuresOf(a),
+          notCollected: this.exporter.currentConfig.notCollected,
         }),
       reload: () => this.reload('http'),
       version: VERSION,

@@ -15,7 +15,7 @@ import { freezeConfig } from './freeze.js';
 import { parseListen } from './listen.js';
 import { checkZones, parseApi, parseLimits, parseZones, readOptions } from './options.js';
 import { DEFAULTS, KEYS, sectionOptions } from './schema.js';
-import type { AccountConfig, ExporterConfig } from './types.js';
+import type { AccountConfig, ExporterConfig, NotCollectedAccount } from './types.js';
 import { syntaxMessage, Walker } from './yaml-walk.js';
 
 export { ConfigError } from './errors.js';
@@ -106,8 +106,13 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
 
   const dirNode = top.get('accountsDir')?.value;
   const accountsDir = dirNode ? w.string(dirNode, '', 'accountsDir') : undefined;
+  const dirWatchFiles: string[] = [];
+  const notCollected: NotCollectedAccount[] = [];
   if (dirNode && accountsDir) {
-    for (const acc of await scanAccountsDir(w, dirNode, accountsDir, { zones, limits, defaultZones, warnings })) {
+    const scan = await scanAccountsDir(w, dirNode, accountsDir, { zones, limits, defaultZones, warnings });
+    dirWatchFiles.push(...scan.watchFiles);
+    notCollected.push(...scan.notCollected);
+    for (const acc of scan.accounts) {
       // An explicit entry wins over a discovered folder of the same name: it lets an operator
       // give one account other zones or limits while the rest come from Secret mounts.
       if (!seen.has(acc.name)) {
@@ -133,7 +138,8 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
     api,
     accountsDir: accountsDir ? resolve(accountsDir) : undefined,
     accounts,
-    watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles)],
+    watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles), ...dirWatchFiles],
+    notCollected,
     warnings,
   });
 }

@@ -65,7 +65,7 @@ export const SCHEMA = [
   {
     key: 'accountsDir',
     type: 'other',
-    doc: 'every subfolder holding a `CLOUD_*` file is an account named after the folder: `CLOUD_ID` and `CLOUD_PASSWORD` (and optionally `CLOUD_ZONE`, comma-separated) are read; an `accounts[]` entry of the same name wins',
+    doc: 'every subfolder holding a `CLOUD_*` or `ACCOUNT_NAME` file is an account, named by its `ACCOUNT_NAME` file if any, else after the folder: `CLOUD_ID` and `CLOUD_PASSWORD` (and optionally `CLOUD_ZONE`, comma-separated) are read; an `accounts[]` entry of the same name wins; a folder that cannot be used is left out with a warning, the others load',
   },
   { key: 'defaultZones', type: 'other', doc: 'zones of `accountsDir` folders without `CLOUD_ZONE`' },
 ] as const satisfies readonly OptionSpec[];

@@ -36,6 +36,14 @@ export interface AccountConfig {
   readonly origin: string;
 }
 
+/** An `accountsDir` folder left out of collection, and why (never a credential). */
+export interface NotCollectedAccount {
+  /** The account's name, when the folder gave a valid one. */
+  readonly name: string | null;
+  readonly folder: string;
+  readonly problems: readonly string[];
+}
+
 export interface ApiOptions {
   /** Deadline for one HTTP request to the API. Default 10s. */
   readonly requestTimeoutMs: number;
@@ -68,6 +76,8 @@ export interface ExporterConfig {
   readonly accounts: readonly AccountConfig[];
   /** Files whose change triggers a reload (the config file itself and every credential file). */
   readonly watchFiles: readonly string[];
+  /** `accountsDir` folders that fail alone (each is also a warning); shown on /accounts. */
+  readonly notCollected?: readonly NotCollectedAccount[];
   /** Non-fatal findings, e.g. a credential file readable by others. */
   readonly warnings: readonly string[];
 }

@@ -3,6 +3,7 @@
  * the HTML page renders. This shape is a documented, stable contract (schemaVersion 1):
  * fields may be added, never renamed or removed. It never holds a credential or a token.
  */
+import type { NotCollectedAccount } from '../config/types.js';
 import type { ErrorReason } from '../ktcloud/errors.js';
 import { healthOf, type Store, type ZoneHealth, type ZoneState } from '../state/store.js';
 
@@ -65,13 +66,26 @@ export interface AccountsView {
   readonly summary: { readonly accounts: number; readonly ok: number; readonly failing: number; readonly stale: number; readonly pending: number };
   /** Failing first, then stale, pending, ok; by name within a state. */
   readonly accounts: readonly AccountView[];
+  /**
+   * `accountsDir` folders left out because they cannot be used (e.g. a Secret lacking
+   * CLOUD_PASSWORD): name (null when the folder gave none), folder and the problems, no value.
+   * The same on every shard: such a folder belongs to no shard yet.
+   */
+  readonly notCollected?: readonly NotCollectedAccount[];
 }
 
 const SEVERITY: Record<AccountHealth, number> = { failing: 0, stale: 1, pending: 2, ok: 3 };
 
 export function buildAccountsView(
   store: Store,
-  opts: { now?: number; intervalMs: number; shard: { index: number; total: number }; nextRunOf: (account: string) => number | null; failuresOf?: (account: string) => number },
+  opts: {
+    now?: number;
+    intervalMs: number;
+    shard: { index: number; total: number };
+    nextRunOf: (account: string) => number | null;
+    failuresOf?: (account: string) => number;
+    notCollected?: readonly NotCollectedAccount[];
+  },
 ): AccountsView {
   const now = opts.now ?? Date.now();
   const byAccount = new Map<string, ZoneState[]>();
@@ -90,6 +104,7 @@ export function buildAccountsView(
     shard: opts.shard,
     summary: { accounts: accounts.length, ok: count('ok'), failing: count('failing'), stale: count('stale'), pending: count('pending') },
     accounts,
+    notCollected: (opts.notCollected ?? []).map((n) => ({ name: n.name, folder: n.folder, problems: [...n.problems] })),
   };
 }
 

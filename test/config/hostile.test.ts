@@ -69,11 +69,15 @@ describe('literal and environment credentials have the same bound', () => {
 });
 
 describe('accountsDir folders that look like accounts are never dropped silently', () => {
+  // A broken folder fails alone (README, "Configuration"): it is left out with a warning naming
+  // account, folder and file, and the other folders load; a config error would block them all.
   function mount(files: Record<string, string>): { dir: string; folder: string } {
     const dir = tmp();
     const folder = join(dir, 'acct');
     mkdirSync(folder);
     for (const [k, v] of Object.entries(files)) writeFileSync(join(folder, k), v);
+    mkdirSync(join(dir, 'good'));
+    for (const [k, v] of Object.entries({ CLOUD_ID: 'id', CLOUD_PASSWORD: 'pw' })) writeFileSync(join(dir, 'good', k), v, { mode: 0o600 });
     return { dir, folder };
   }
   const yaml = (dir: string) => `accountsDir: ${dir}\ndefaultZones: [DX-M1]\n`;
@@ -81,24 +85,30 @@ describe('accountsDir folders that look like accounts are never dropped silently
   it('a CLOUD_ZONE that is a directory names account and file', async () => {
     const { dir, folder } = mount({ CLOUD_ID: 'id', CLOUD_PASSWORD: 'pw' });
     mkdirSync(join(folder, 'CLOUD_ZONE'));
-    expect(await problems(() => parseConfig(yaml(dir), 'c.yaml', { env: {} }))).toEqual([
-      `c.yaml:1: account "acct" (${folder}): CLOUD_ZONE: ${join(folder, 'CLOUD_ZONE')} is a directory, not a file`,
+    const c = await parseConfig(yaml(dir), 'c.yaml', { env: {} });
+    expect(c.accounts.map((a) => a.name)).toEqual(['good']);
+    expect(c.warnings.filter((w) => !w.includes('readable by every user'))).toEqual([
+      `account "acct" (${folder}) is not collected: CLOUD_ZONE: ${join(folder, 'CLOUD_ZONE')} is a directory, not a file`,
     ]);
   });
 
-  it('credential links that all dangle are an error naming account and files', async () => {
+  it('credential links that all dangle are a warning naming account and files', async () => {
     const { dir, folder } = mount({});
     symlinkSync(join(folder, '..data', 'CLOUD_ID'), join(folder, 'CLOUD_ID'));
     symlinkSync(join(folder, '..data', 'CLOUD_PASSWORD'), join(folder, 'CLOUD_PASSWORD'));
-    expect(await problems(() => parseConfig(yaml(dir), 'c.yaml', { env: {} }))).toEqual([
-      `c.yaml:1: account "acct" (${folder}): cannot read ${join(folder, 'CLOUD_ID')}: a link to a missing file`,
-      `c.yaml:1: account "acct" (${folder}): cannot read ${join(folder, 'CLOUD_PASSWORD')}: a link to a missing file`,
+    const c = await parseConfig(yaml(dir), 'c.yaml', { env: {} });
+    expect(c.accounts.map((a) => a.name)).toEqual(['good']);
+    expect(c.warnings).toEqual([
+      `account "acct" (${folder}) is not collected: cannot read ${join(folder, 'CLOUD_ID')}: a link to a missing file`,
+      `account "acct" (${folder}) is not collected: cannot read ${join(folder, 'CLOUD_PASSWORD')}: a link to a missing file`,
     ]);
   });
 
   it('a folder with no CLOUD_* entry is not an account and not an error', async () => {
     const { dir } = mount({ README: 'not an account' });
-    expect(await problems(() => parseConfig(`${yaml(dir)}accounts: []\n`, 'c.yaml', { env: {} })).catch(() => [])).toEqual([]);
+    const c = await parseConfig(`${yaml(dir)}accounts: []\n`, 'c.yaml', { env: {} });
+    expect(c.accounts.map((a) => a.name)).toEqual(['good']);
+    expect(c.warnings).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * The kustomize trees as an operator deploys them: every overlay, as shipped and with the
- * semascrd account added the way scripts/add-account.sh adds it (one line in
- * k8s-manifests/accounts/secrets.yaml), rendered by kubectl kustomize and checked against the
- * contract of the exporter (ports, probes, config path, sharding) and the environment table.
+ * The kustomize trees as an operator deploys them: every overlay rendered by kubectl kustomize
+ * and checked against the contract of the exporter (ports, probes, config path, sharding, the
+ * account slots) and the environment table. Adding an account changes no manifest (it is one
+ * Secret in a pre-declared slot), so what is rendered here is what runs with any accounts.
  */
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,10 @@ const ENVIRONMENTS = {
 type Env = keyof typeof ENVIRONMENTS;
 const ENV_NAMES = Object.keys(ENVIRONMENTS) as Env[];
 const SEMASCRD = 'semascrd';
+/** The account slots k8s-manifests/accounts/secrets.yaml declares: ktcloud-account-00 ... -63. */
+const SLOTS = Array.from({ length: 64 }, (_, i) => `ktcloud-account-${String(i).padStart(2, '0')}`);
+/** Secrets named after their account, one line each after the slots. */
+const PINNED = ['ktcloud-test'];
 
 /** "50m" -> 0.05 cores, "64Mi" -> bytes: enough of the quantity grammar for these manifests. */
 function quantity(q: string): number {
@@ -59,6 +63,7 @@ function selects(selector: Record<string, string>, labels: Record<string, string
 
 const ACCOUNTS_DIR = '/etc/ktcloud/accounts';
 const KEYS = ['CLOUD_ID', 'CLOUD_PASSWORD', 'CLOUD_ZONE'];
+const SLOT_KEYS = ['ACCOUNT_NAME', ...KEYS];
 
 /** The projected `accounts` volume at accountsDir and its Secret sources: { secret, folder }. */
 function accountSources(sts: K8sObject): { secret: string; folder: string }[] {
@@ -74,48 +79,18 @@ function accountSources(sts: K8sObject): { secret: string; folder: string }[] {
   });
 }
 
-/**
- * A copy of the repository's manifests with semascrd added by the line that
- * `scripts/add-account.sh semascrd --zones DX-G-YS --dry-run` prints (the last one: the edit).
- */
-function withSemascrdCopy(): string {
-  const copy = mkdtempSync(join(tmpdir(), 'ktcloud-add-'));
-  cpSync(join(ROOT, 'k8s-manifests'), join(copy, 'k8s-manifests'), { recursive: true });
-  const dry = run('bash', ['scripts/add-account.sh', SEMASCRD, '--zones', 'DX-G-YS', '--dry-run']);
-  expect(dry.status, dry.stderr).toBe(0);
-  const edit = dry.stdout.trim().split('\n').at(-1)!;
-  expect(edit).toMatch(/^printf .* >> k8s-manifests\/accounts\/secrets\.yaml$/);
-  const r = run('bash', ['-c', edit], { cwd: copy });
-  expect(r.status, r.stderr).toBe(0);
-  return copy;
-}
-
-/** Each overlay, as shipped or with semascrd added, rendered once per test file. */
+/** Each overlay, rendered once per test file. */
 const renders = new Map<string, K8sObject[]>();
-function rendered(env: Env, withSemascrd: boolean): K8sObject[] {
-  const key = `${env}${withSemascrd ? '+semascrd' : ''}`;
-  if (!renders.has(key)) {
-    const overlay = `k8s-manifests/overlays/${env}`;
-    if (!withSemascrd) renders.set(key, kustomize(overlay));
-    else {
-      const copy = withSemascrdCopy();
-      try {
-        const r = run('kubectl', ['kustomize', join(copy, overlay)]);
-        if (r.status !== 0) throw new Error(r.stderr);
-        renders.set(key, parseYamlDocs(r.stdout));
-      } finally {
-        rmSync(copy, { recursive: true, force: true });
-      }
-    }
-  }
+function rendered(env: Env): K8sObject[] {
+  if (!renders.has(env)) renders.set(env, kustomize(`k8s-manifests/overlays/${env}`));
   // A deep copy: a test may modify what it gets.
-  return structuredClone(renders.get(key)!);
+  return structuredClone(renders.get(env)!);
 }
 
 describeWith([KUBECTL], 'kustomize overlays', () => {
-  describe.each(ENV_NAMES.flatMap((env) => [[env, false] as const, [env, true] as const]))('%s (with semascrd: %s)', (env, withSemascrd) => {
+  describe.each(ENV_NAMES)('%s', (env) => {
     const spec = ENVIRONMENTS[env];
-    const objects = () => rendered(env, withSemascrd);
+    const objects = () => rendered(env);
     const sts = () => find(objects(), 'StatefulSet', NAME);
 
     it('renders exactly the objects of the exporter, all in the environment namespace', () => {
@@ -193,11 +168,10 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
       expect(config).toMatchObject({ listen: '0.0.0.0:9105', interval: '60s', accountsDir: '/etc/ktcloud/accounts' });
     });
 
-    it('projects each account Secret, optional, into its own folder of one read-only accountsDir volume', () => {
+    it('projects 64 optional account slots and the pinned Secrets, each into its own folder of one read-only accountsDir volume', () => {
       const sources = accountSources(sts());
-      const expected = ['ktcloud-test', ...(withSemascrd ? [SEMASCRD] : [])];
-      expect(sources.map((m) => m.secret).sort()).toEqual(expected.sort());
-      // The folder is the account's name: the Secret's name.
+      expect(sources.map((m) => m.secret)).toEqual([...SLOTS, ...PINNED]);
+      // The folder is the Secret's name: a slot's account is named by its ACCOUNT_NAME key.
       for (const m of sources) expect(m.folder).toBe(m.secret);
       const mount = container(sts()).volumeMounts.find((m: any) => m.mountPath === ACCOUNTS_DIR);
       expect(mount.readOnly).toBe(true);
@@ -205,9 +179,11 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
       // 0440: the exporter reads through fsGroup; "others" cannot (the loader warns otherwise).
       expect(volume.projected.defaultMode).toBe(0o440);
       for (const src of volume.projected.sources) {
-        // Optional: a Secret missing in this namespace never holds the pod in ContainerCreating.
+        // Optional: a Secret (or a key) missing in this namespace never holds the pod in
+        // ContainerCreating, and a slot's Secret created later is projected into the running pod.
         expect(src.secret.optional, src.secret.name).toBe(true);
-        expect(src.secret.items).toEqual(KEYS.map((key) => ({ key, path: `${src.secret.name}/${key}` })));
+        const keys = SLOTS.includes(src.secret.name) ? SLOT_KEYS : KEYS;
+        expect(src.secret.items).toEqual(keys.map((key) => ({ key, path: `${src.secret.name}/${key}` })));
       }
       for (const m of container(sts()).volumeMounts) {
         expect(m.subPath, 'subPath mounts never see Secret updates').toBeUndefined();
@@ -270,7 +246,7 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
   });
 
   it('keeps the prod dashboard ConfigMap under a fixed name with the Grafana sidecar label', () => {
-    const cm = find(rendered('prod', false), 'ConfigMap', 'ktcloud-lb-dashboard');
+    const cm = find(rendered('prod'), 'ConfigMap', 'ktcloud-lb-dashboard');
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
     expect(cm.data['ktcloud-lb-accounts.json']).toBe(readFileSync(join(ROOT, 'dashboards/ktcloud-lb-accounts.json'), 'utf8'));
   });
@@ -297,15 +273,13 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
     }
   });
 
-  it('adds an account with one line in one file, the same for every overlay', () => {
-    for (const env of ENV_NAMES) {
-      const before = rendered(env, false);
-      const after = rendered(env, true);
-      // Only the StatefulSet's projected sources differ: nothing else to edit per environment.
-      const others = (objects: K8sObject[]) => objects.filter((o) => o.kind !== 'StatefulSet');
-      expect(others(after)).toEqual(others(before));
-      expect(accountSources(find(after, 'StatefulSet', NAME))).toContainEqual({ secret: SEMASCRD, folder: SEMASCRD });
-    }
+  it('adds an account with zero lines: every overlay declares the same slots, so the pod template never changes', () => {
+    const volumes = ENV_NAMES.map((env) => find(rendered(env), 'StatefulSet', NAME).spec.template.spec.volumes.find((v: any) => v.name === 'accounts'));
+    for (const v of volumes) expect(v).toEqual(volumes[0]);
+    // add-account.sh picks among the slots of this very file, and edits no file.
+    const script = readFileSync(join(ROOT, 'scripts/add-account.sh'), 'utf8');
+    expect(script).toContain('LIST_FILE=k8s-manifests/accounts/secrets.yaml');
+    expect(script).not.toMatch(/>>\s*"?\$LIST_FILE/);
   });
 
   /**
@@ -320,34 +294,41 @@ describeWith([KUBECTL], 'kustomize overlays', () => {
     });
     afterAll(() => rmSync(mountRoot, { recursive: true, force: true }));
 
-    const templates: Record<string, string> = {
-      'ktcloud-test': 'k8s-manifests/secrets/ktcloud-test.secret.example.yaml',
-      semascrd: 'semascrd/secret.example.yaml',
-    };
+    /** The Secrets of a namespace, by name, filled from the Secret templates. */
+    const template = (file: string) => parse(readFileSync(join(ROOT, file), 'utf8')) as { metadata: { name: string }; stringData: Record<string, string> };
+    const TEST = template('k8s-manifests/secrets/ktcloud-test.secret.example.yaml');
+    const SEMA = template('semascrd/secret.example.yaml');
+    const { CLOUD_PASSWORD: _, ...semaWithoutPassword } = SEMA.stringData;
+    const cases: [string, Record<string, Record<string, string>>, [string, string[]][], number][] = [
+      ['as shipped', { [TEST.metadata.name]: TEST.stringData }, [['ktcloud-test', ['DX-M1']]], 0],
+      ['with semascrd in a slot', { [TEST.metadata.name]: TEST.stringData, [SEMA.metadata.name]: SEMA.stringData }, [['semascrd', ['DX-G-YS']], ['ktcloud-test', ['DX-M1']]], 0],
+      // Its optional source skips the missing key: the folder lacks the file, the account alone is left out.
+      ['with a semascrd Secret lacking CLOUD_PASSWORD', { [TEST.metadata.name]: TEST.stringData, [SEMA.metadata.name]: semaWithoutPassword }, [['ktcloud-test', ['DX-M1']]], 1],
+    ];
 
-    it.each([false, true])('prod with semascrd: %s', async (withSemascrd) => {
-      const objects = rendered('prod', withSemascrd);
+    it.each(cases)('prod %s', async (what, secrets, accounts, warnings) => {
+      const objects = rendered('prod');
       const sts = find(objects, 'StatefulSet', NAME);
-      const dir = join(mountRoot, String(withSemascrd));
+      const dir = join(mountRoot, what.replace(/\W+/g, '-'));
       mkdirSync(dir, { recursive: true });
       const volume = sts.spec.template.spec.volumes.find((v: any) => v.projected);
-      // What the kubelet projects: each item of each existing Secret at its path.
+      // What the kubelet projects: each item of each existing Secret whose key exists, at its path.
       for (const { secret } of volume.projected.sources) {
-        const template = parse(readFileSync(join(ROOT, templates[secret.name]), 'utf8'));
+        const data = secrets[secret.name];
+        if (!data) continue;
         for (const item of secret.items) {
+          if (data[item.key] === undefined) continue;
           mkdirSync(join(dir, item.path, '..'), { recursive: true });
-          writeFileSync(join(dir, item.path), template.stringData[item.key]);
+          writeFileSync(join(dir, item.path), data[item.key]!);
           chmodSync(join(dir, item.path), 0o440); // what defaultMode 0440 (+ fsGroup) gives in the pod
         }
       }
       const text = find(objects, 'ConfigMap', 'ktcloud-lb-exporter-config').data['accounts.yaml'].replace(/^accountsDir: .*$/m, `accountsDir: ${dir}`);
       const config = await parseConfig(text, '/etc/ktcloud/config/accounts.yaml', { env: {} });
-      expect(config.accounts.map((a) => [a.name, a.zones])).toEqual([
-        ['ktcloud-test', ['DX-M1']],
-        ...(withSemascrd ? [['semascrd', ['DX-G-YS']]] : []),
-      ]);
+      expect(config.accounts.map((a) => [a.name, a.zones])).toEqual(accounts);
       expect(config.listen).toEqual({ host: '0.0.0.0', port: 9105 });
-      expect(config.warnings).toEqual([]);
+      expect(config.warnings).toHaveLength(warnings);
+      if (warnings) expect(config.warnings[0]).toBe(`account "semascrd" (${join(dir, SEMA.metadata.name)}) is not collected: cannot read ${join(dir, SEMA.metadata.name, 'CLOUD_PASSWORD')}: no such file`);
     });
   });
 });
@@ -385,8 +366,8 @@ async function validate(o: K8sObject): Promise<void> {
 }
 
 describeWith([KUBECTL, MODELS, PROM_MODELS, ARGO_MODELS], 'schema (kubernetes-models)', () => {
-  it.each(ENV_NAMES.flatMap((env) => [[env, false] as const, [env, true] as const]))('every object of %s (with semascrd: %s) is valid', async (env, withSemascrd) => {
-    const objects = rendered(env, withSemascrd);
+  it.each(ENV_NAMES)('every object of %s is valid', async (env) => {
+    const objects = rendered(env);
     for (const o of objects) await validate(o);
   });
 
@@ -401,7 +382,7 @@ describeWith([KUBECTL, MODELS, PROM_MODELS, ARGO_MODELS], 'schema (kubernetes-mo
   });
 
   it('rejects a broken object (the validator is live)', async () => {
-    const sts = find(rendered('dev', false), 'StatefulSet', NAME);
+    const sts = find(rendered('dev'), 'StatefulSet', NAME);
     sts.spec.replicas = 'two';
     await expect(validate(sts)).rejects.toThrow(/replicas/);
   });
@@ -409,15 +390,20 @@ describeWith([KUBECTL, MODELS, PROM_MODELS, ARGO_MODELS], 'schema (kubernetes-mo
 
 describe('Secret templates', () => {
   it.each([
-    ['k8s-manifests/secrets/ktcloud-test.secret.example.yaml', 'ktcloud-test', 'DX-M1'],
-    ['semascrd/secret.example.yaml', SEMASCRD, 'DX-G-YS'],
-  ])('%s holds placeholders only, with the keys of the original Secret', (file, name, zone) => {
+    ['k8s-manifests/secrets/ktcloud-test.secret.example.yaml', 'ktcloud-test', 'ktcloud-test', 'DX-M1'],
+    ['semascrd/secret.example.yaml', 'ktcloud-account-00', SEMASCRD, 'DX-G-YS'],
+  ])('%s holds placeholders only, with the keys its folder needs', (file, name, account, zone) => {
     const [secret] = parseYamlDocs(readFileSync(join(ROOT, file), 'utf8'));
     expect(secret.kind).toBe('Secret');
     expect(secret.metadata.name).toBe(name);
+    const slot = SLOTS.includes(name);
+    // A slot or a pinned Secret: anything else would never be projected.
+    expect(slot || PINNED.includes(name), name).toBe(true);
     // The labels scripts/add-account.sh sets: `kubectl get secret -l ...component=account` lists accounts.
-    expect(secret.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'ktcloud-lb-exporter', 'app.kubernetes.io/component': 'account' });
-    expect(Object.keys(secret.stringData).sort()).toEqual(['CLOUD_ID', 'CLOUD_PASSWORD', 'CLOUD_ZONE']);
+    expect(secret.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'ktcloud-lb-exporter', 'app.kubernetes.io/component': 'account' });
+    // A slot's folder name says nothing: the account's name is a key of the Secret.
+    expect(Object.keys(secret.stringData).sort()).toEqual(slot ? ['ACCOUNT_NAME', ...KEYS] : KEYS);
+    if (slot) expect(secret.stringData.ACCOUNT_NAME).toBe(account);
     expect(secret.stringData.CLOUD_ID).toMatch(/^<.*>$/);
     expect(secret.stringData.CLOUD_PASSWORD).toMatch(/^<.*>$/);
     expect(secret.stringData.CLOUD_ZONE).toBe(zone);
@@ -427,7 +413,7 @@ describe('Secret templates', () => {
   it('the explicit accounts.yaml form of the semascrd example is a valid config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktcloud-explicit-'));
     try {
-      for (const account of ['ktcloud-test', SEMASCRD]) {
+      for (const account of ['ktcloud-test', 'ktcloud-account-00']) {
         mkdirSync(join(dir, account));
         for (const k of ['CLOUD_ID', 'CLOUD_PASSWORD']) {
           writeFileSync(join(dir, account, k), `<${k}>`);

@@ -3,7 +3,7 @@
  * runs (printed by --dry-run, and really run against stand-in kubectl/argocd programs), and
  * shellcheck on the scripts and on what they print.
  */
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,16 +28,18 @@ beforeAll(() => {
     // what a command reads as /dev/stdin (a Secret's KEY=VALUE lines) is kept in calls.log.stdin.
     writeFileSync(
       file,
-      `#!/usr/bin/env bash\n[[ " $* " == *" -f - "* ]] && cat > /dev/null\n[[ " $* " == *"=/dev/stdin "* ]] && cat >> "${callLog}.stdin"\necho "${tool} $*" >> "${callLog}"\n`,
+      // `get secrets` prints calls.log.secrets: the namespace's Secrets as add-account.sh lists them.
+      `#!/usr/bin/env bash\n[[ -n \${FAKE_FAIL:-} ]] && exit 1\n[[ " $* " == *" -f - "* ]] && cat > /dev/null\n[[ " $* " == *"=/dev/stdin "* ]] && cat >> "${callLog}.stdin"\n[[ " $* " == *" get secrets "* && -f "${callLog}.secrets" ]] && cat "${callLog}.secrets"\necho "${tool} $*" >> "${callLog}"\n`,
     );
     chmodSync(file, 0o755);
   }
 });
 afterAll(() => rmSync(fakeBin, { recursive: true, force: true }));
 
-function script(file: string, args: string[], env: Record<string, string> = {}): RunResult & { calls: string[] } {
+function script(file: string, args: string[], env: Record<string, string> = {}, secrets = ''): RunResult & { calls: string[] } {
   writeFileSync(callLog, '');
   writeFileSync(`${callLog}.stdin`, '');
+  writeFileSync(`${callLog}.secrets`, secrets);
   const r = run('bash', [file, ...args], {
     // From another directory: the scripts must find the repository themselves.
     cwd: tmpdir(),
@@ -185,67 +187,77 @@ describe(SETUP, () => {
 
 describe(ADD, () => {
   const LIST = 'k8s-manifests/accounts/secrets.yaml';
-  const line = (name: string) =>
-    `              - secret: { name: ${name}, optional: true, items: [{ key: CLOUD_ID, path: ${name}/CLOUD_ID }, { key: CLOUD_PASSWORD, path: ${name}/CLOUD_PASSWORD }, { key: CLOUD_ZONE, path: ${name}/CLOUD_ZONE }] }`;
-  const secretPipeline = (ns: string, name: string) => [
-    `kubectl -n ${ns} create secret generic ${name} --from-env-file=/dev/stdin --dry-run=client -o yaml`,
-    'kubectl label --local -f - app.kubernetes.io/name=ktcloud-lb-exporter app.kubernetes.io/component=account -o yaml',
-    `kubectl -n ${ns} apply -f -`,
+  const LOOKUP = `kubectl -n %NS% get secrets -o go-template={{range .items}}{{.metadata.name}}{{"\\t"}}{{with .data}}{{with index . "ACCOUNT_NAME"}}{{base64decode .}}{{end}}{{end}}{{"\\n"}}{{end}}`;
+  const lookup = (ns: string) => LOOKUP.replace('%NS%', ns);
+  const pipeline = (ns: string, secret: string, account: string, store: 'create' | 'apply') => [
+    `kubectl -n ${ns} create secret generic ${secret} --from-env-file=/dev/stdin --dry-run=client -o yaml`,
+    `kubectl label --local -f - app.kubernetes.io/name=ktcloud-lb-exporter app.kubernetes.io/component=account ktcloud-lb-exporter/account=${account} -o yaml`,
+    `kubectl -n ${ns} ${store} -f -`,
   ];
+  const SLOT_FORMAT = `printf 'ACCOUNT_NAME=%s\\nCLOUD_ID=%s\\nCLOUD_PASSWORD=%s\\nCLOUD_ZONE=%s\\n'`;
   const CREDS = { CLOUD_ID: 'ops@example.com', CLOUD_PASSWORD: "p@ss w'rd $HOME" };
+  /** What `kubectl get secrets` prints through the script's template: name TAB ACCOUNT_NAME. */
+  const EXISTING = 'default-token-x\t\nktcloud-account-00\tteam-a\nktcloud-account-01\t\nktcloud-account-03\tteam-c\n';
 
-  /** A throw-away repository root holding the scripts and the accounts list: real runs edit it. */
-  let root: string;
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'ktcloud-add-root-'));
-    cpSync(abs('scripts'), join(root, 'scripts'), { recursive: true });
-    mkdirSync(join(root, 'k8s-manifests'));
-    cpSync(abs('k8s-manifests/accounts'), join(root, 'k8s-manifests/accounts'), { recursive: true });
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  it('--dry-run prints the Secret pipeline and the one-line edit, with the credentials as variables, and runs nothing', () => {
-    const r = script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS,DX-M1', '--dry-run'], CREDS);
+  it('--dry-run lists the Secrets (read-only) and prints the creation of the first free slot, credentials as variables', () => {
+    const r = script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS,DX-M1', '--dry-run'], CREDS, EXISTING);
     expect(r.status, r.stderr).toBe(0);
-    expect(commands(r.stdout)).toEqual([
-      `printf 'CLOUD_ID=%s\\nCLOUD_PASSWORD=%s\\nCLOUD_ZONE=%s\\n' "$CLOUD_ID" "$CLOUD_PASSWORD" DX-G-YS,DX-M1 | ${secretPipeline('monitoring', 'semascrd').join(' | ')}`,
-      `printf '%s\\n' '${line('semascrd')}' >> ${LIST}`,
-    ]);
-    expect(r.calls).toEqual([]);
+    // Slot 01 holds a Secret without ACCOUNT_NAME: taken all the same. 02 is the first free one.
+    expect(commands(r.stdout)).toEqual([`${SLOT_FORMAT} semascrd "$CLOUD_ID" "$CLOUD_PASSWORD" DX-G-YS,DX-M1 | ${pipeline('monitoring', 'ktcloud-account-02', 'semascrd', 'create').join(' | ')}`]);
+    expect(r.stdout).toContain('# ktcloud-account-02 is the first free slot in monitoring');
+    expect(r.calls).toEqual([lookup('monitoring')]);
     for (const v of Object.values(CREDS)) expect(r.stdout + r.stderr).not.toContain(v);
   });
 
-  it('an account already listed needs only its Secret: no edit, the pods load it live', () => {
-    const r = script(abs(ADD), ['ktcloud-test', '--zones', 'DX-M1', '--namespace', 'monitoring-dev', '--dry-run']);
+  it('an account already in a slot is rotated in place (apply), in no other slot', () => {
+    const r = script(abs(ADD), ['team-c', '--zones', 'DX-M1', '--namespace', 'monitoring-dev', '--dry-run'], {}, EXISTING);
     expect(r.status, r.stderr).toBe(0);
-    const cmds = commands(r.stdout);
-    expect(cmds).toHaveLength(1);
-    expect(cmds[0]).toContain(secretPipeline('monitoring-dev', 'ktcloud-test').join(' | '));
-    expect(r.stdout).toContain('# ktcloud-test is already listed');
+    expect(commands(r.stdout)).toEqual([`${SLOT_FORMAT} team-c "$CLOUD_ID" "$CLOUD_PASSWORD" DX-M1 | ${pipeline('monitoring-dev', 'ktcloud-account-03', 'team-c', 'apply').join(' | ')}`]);
+    expect(r.stdout).toContain('# team-c is in slot ktcloud-account-03');
   });
 
-  it('runs what it prints: the credentials reach kubectl on stdin only, and the line is added once', () => {
-    const file = join(root, LIST);
-    const before = readFileSync(file, 'utf8');
-    const r = script(join(root, ADD), ['semascrd', '--zones', 'DX-G-YS', '--namespace', 'monitoring-staging'], CREDS);
+  it('a pinned account (its own Secret, one line in the list) updates that Secret, without ACCOUNT_NAME and without listing', () => {
+    const r = script(abs(ADD), ['ktcloud-test', '--zones', 'DX-M1', '--dry-run']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.calls).toEqual(secretPipeline('monitoring-staging', 'semascrd'));
-    expect(readFileSync(`${callLog}.stdin`, 'utf8')).toBe(`CLOUD_ID=${CREDS.CLOUD_ID}\nCLOUD_PASSWORD=${CREDS.CLOUD_PASSWORD}\nCLOUD_ZONE=DX-G-YS\n`);
+    expect(commands(r.stdout)).toEqual([
+      `printf 'CLOUD_ID=%s\\nCLOUD_PASSWORD=%s\\nCLOUD_ZONE=%s\\n' "$CLOUD_ID" "$CLOUD_PASSWORD" DX-M1 | ${pipeline('monitoring', 'ktcloud-test', 'ktcloud-test', 'apply').join(' | ')}`,
+    ]);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('runs what it prints: the credentials reach kubectl on stdin only, and no file is edited', () => {
+    const before = readFileSync(abs(LIST), 'utf8');
+    const r = script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS', '--namespace', 'monitoring-staging'], CREDS, EXISTING);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.calls).toEqual([lookup('monitoring-staging'), ...pipeline('monitoring-staging', 'ktcloud-account-02', 'semascrd', 'create')]);
+    expect(readFileSync(`${callLog}.stdin`, 'utf8')).toBe(`ACCOUNT_NAME=semascrd\nCLOUD_ID=${CREDS.CLOUD_ID}\nCLOUD_PASSWORD=${CREDS.CLOUD_PASSWORD}\nCLOUD_ZONE=DX-G-YS\n`);
     for (const v of Object.values(CREDS)) expect(r.calls.join('\n') + r.stdout + r.stderr).not.toContain(v);
-    expect(readFileSync(file, 'utf8')).toBe(`${before}${line('semascrd')}\n`);
-    // Again (a rotation, or the same account in another namespace): the Secret only.
-    const again = script(join(root, ADD), ['semascrd', '--zones', 'DX-G-YS'], CREDS);
-    expect(again.status, again.stderr).toBe(0);
-    expect(again.calls).toEqual(secretPipeline('monitoring', 'semascrd'));
-    expect(readFileSync(file, 'utf8')).toBe(`${before}${line('semascrd')}\n`);
+    expect(readFileSync(abs(LIST), 'utf8')).toBe(before);
   });
 
-  it('refuses to run without credentials and without a terminal to ask on', () => {
-    const r = script(join(root, ADD), ['nocreds', '--zones', 'DX-M1']);
+  it('refuses when every declared slot is taken, or when two slots already name the account', () => {
+    const slots = [...readFileSync(abs(LIST), 'utf8').matchAll(/\{ name: (ktcloud-account-\d+), optional: true,/g)].map((m) => m[1]);
+    const full = script(abs(ADD), ['semascrd', '--zones', 'DX-M1', '--dry-run'], {}, slots.map((n) => `${n}\tx-${n}\n`).join(''));
+    expect(full.status).toBe(1);
+    expect(full.stderr).toContain(`all ${slots.length} slots of ${LIST} are taken in monitoring`);
+    expect(full.stdout).toBe('');
+    const twice = script(abs(ADD), ['team-a', '--zones', 'DX-M1', '--dry-run'], {}, `${EXISTING}ktcloud-account-07\tteam-a\n`);
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toContain('Secrets ktcloud-account-00 ktcloud-account-07 all name account team-a');
+  });
+
+  it('fails clearly when the Secrets cannot be listed', () => {
+    const r = script(abs(ADD), ['semascrd', '--zones', 'DX-M1', '--dry-run'], { FAKE_FAIL: '1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('add-account.sh: cannot list the Secrets of namespace monitoring (kubectl get secrets failed)');
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses to run without credentials and without a terminal to ask on, before asking the cluster anything', () => {
+    const r = script(abs(ADD), ['nocreds', '--zones', 'DX-M1']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('set CLOUD_ID in the environment');
     expect(r.calls).toEqual([]);
-    expect(readFileSync(join(root, LIST), 'utf8')).not.toContain('nocreds');
   });
 
   it.each([
@@ -263,10 +275,6 @@ describe(ADD, () => {
     expect(r.stderr).toMatch(/usage: scripts\/add-account\.sh|add-account\.sh: /);
     expect(r.stdout).toBe('');
     expect(r.calls).toEqual([]);
-  });
-
-  it('writes the line in the form the shipped list uses', () => {
-    expect(readFileSync(abs(LIST), 'utf8')).toContain(`${line('ktcloud-test')}\n`);
   });
 });
 
@@ -291,6 +299,7 @@ describeWith([SHELLCHECK], 'shellcheck', () => {
       ...DEPLOY_CASES.map(([env, action]) => script(abs(DEPLOY), [env, action, '--dry-run']).stdout),
       ...Object.keys(SETUP_EXPECTED).map((action) => script(abs(SETUP), [action, '--dry-run']).stdout),
       script(abs(ADD), ['semascrd', '--zones', 'DX-G-YS', '--dry-run']).stdout,
+      script(abs(ADD), ['team-c', '--zones', 'DX-G-YS', '--dry-run'], {}, 'ktcloud-account-00\tteam-c\n').stdout,
       script(abs(ADD), ['ktcloud-test', '--zones', 'DX-M1', '--dry-run']).stdout,
     ];
     const r = run('shellcheck', ['--shell=bash', '-'], { input: outputs.join('') });

@@ -84,7 +84,8 @@ export const LB_FAMILY_ORDER: readonly LbFamilyKey[] = Object.keys(LB_FAMILIES) 
  */
 export const DISABLEABLE_FAMILIES: readonly string[] = LB_FAMILY_ORDER.map((k) => LB_FAMILIES[k].name);
 /** One series per server: what `metrics.serverMetrics: false` turns off. */
-export const PER_SERVER_FAMILIES: readonly string[] = (['lbServerState', 'serverConnections', 'serverThroughput', 'serverTtfb', 'serverRequests'] as const).map((k) => LB_FAMILIES[k].name);
+export const PER_SERVER_KEYS = ['lbServerState', 'serverConnections', 'serverThroughput', 'serverTtfb', 'serverRequests'] as const satisfies readonly LbFamilyKey[];
+export const PER_SERVER_FAMILIES: readonly string[] = PER_SERVER_KEYS.map((k) => LB_FAMILIES[k].name);
 /** Families made from an LB's server list: while all are off, server lists are not fetched. */
 export const SERVER_LIST_FAMILIES: readonly string[] = [LB_FAMILIES.lbServerCount.name, ...PER_SERVER_FAMILIES];
 

@@ -1,5 +1,6 @@
 /** The multi-account controls: LB filters, families off, series cap. Each bad config maps to its message. */
 import { describe, expect, it } from 'vitest';
+import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 const ACCOUNT = '  - { name: a, zones: [DX-M1], id: "x", password: "y" }';
@@ -76,5 +77,17 @@ describe('limits.maxSeries', () => {
 
   it('a negative cap is refused', async () => {
     expect(await problems(`limits: { maxSeries: -1 }\naccounts:\n${ACCOUNT}\n`)).toEqual(['c.yaml:1: limits: maxSeries: expected an integer >= 0, got number -1']);
+  });
+});
+
+describe('--check-config', () => {
+  it('shows the filters, the disabled families and per-account caps', async () => {
+    const c = await parse(
+      `loadBalancers: { exclude: ["tmp-.*"] }\nmetrics: { disable: [ktcloud_lb_service_type_count] }\naccounts:\n  - { name: a, zones: [DX-M1], id: "x", password: "y", limits: { maxSeries: 9 }, loadBalancers: { include: ["web-.*"] } }\n`,
+    );
+    const out = describeConfig(c, { index: 0, total: 1, replicationFactor: 1 });
+    expect(out).toContain('\nload balancers: include all, exclude "tmp-.*"\n');
+    expect(out).toContain('\nmetrics disabled: ktcloud_lb_service_type_count\n');
+    expect(out).toMatch(/^ {2}a .* maxSeries 9 {2}load balancers: include "web-\.\*", exclude none$/m);
   });
 });

@@ -176,6 +176,7 @@ export class App {
       configuredAccounts: c.accounts.length,
       build: BUILD_INFO,
       nextAttempts: this.exporter.nextAttempts(),
+      zoneRequestLimits: [...new Set([...this.store.all()].map((z) => z.zone))].flatMap((z) => (c.zones[z] ? [[z, c.zones[z].requestsPerSecond] as const] : [])),
     });
   }
 

@@ -2,7 +2,7 @@
  * The messages that cross the thread boundary, typed once. Workers receive a CollectTask and
  * answer a CollectResult: plain data only (no class instances), failures as data, never thrown.
  */
-import type { ApiOptions } from './config/types.js';
+import type { ApiOptions, LbFilter } from './config/types.js';
 import type { ErrorInfo } from './ktcloud/errors.js';
 import type { TokenInfo } from './ktcloud/client.js';
 import type { Hygiene } from './metrics/label-safety.js';
@@ -34,6 +34,12 @@ export interface CollectTask {
   readonly claim?: SharedArrayBuffer;
   /** Set by the main thread to cancel this collection (an account removed by a reload; see pool/abort-flag.ts). */
   readonly abort?: SharedArrayBuffer;
+  /** Which LBs are exported, by name (config/lb-filter.ts); absent: all. */
+  readonly lbFilter?: LbFilter;
+  /** Metric names of LB families not rendered; absent: none. */
+  readonly disabledFamilies?: readonly string[];
+  /** LB series (all zones) over which the account's zones fail with too_many_series; 0 or absent: no cap. */
+  readonly maxSeries?: number;
 }
 
 /**
@@ -78,6 +84,8 @@ export interface ZoneSuccess extends ZoneOutcomeBase {
   readonly partial: { readonly failedLbs: number; readonly error: ErrorInfo } | null;
   /** Label values capped and duplicates dropped in this collection (see metrics/label-safety.ts). */
   readonly hygiene?: Hygiene;
+  /** LBs left out by the task's lbFilter. */
+  readonly lbsFiltered?: number;
 }
 
 export interface ZoneFailure extends ZoneOutcomeBase {

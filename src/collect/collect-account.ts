@@ -13,6 +13,9 @@ import { watchAbortFlag } from '../pool/abort-flag.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
+import { SERVER_LIST_FAMILIES } from '../metrics/families.js';
+import { lbNameTest, type LbNameTest } from '../config/lb-filter.js';
+import { capSeries } from './series-cap.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
@@ -26,8 +29,15 @@ export async function collectAccount(task: CollectTask, deadlineMs: number, disp
   try {
     const limit = pLimit(task.concurrency);
     const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
-    return { account: task.account, zones };
+    const disabled = new Set(task.disabledFamilies ?? []);
+    const controls: Controls = {
+      keep: lbNameTest(task.lbFilter),
+      disabled,
+      // Server lists cost one request per LB: asked only while a family made from them is on.
+      fetchServers: SERVER_LIST_FAMILIES.some((n) => !disabled.has(n)),
+    };
+    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }), controls })));
+    return { account: task.account, zones: capSeries(task, zones) };
   } finally {
     clearTimeout(timer);
     release();
@@ -41,6 +51,14 @@ interface ZoneDeps {
   readonly deadline: AbortSignal;
   readonly deadlineMs: number;
   readonly log: Logger;
+  readonly controls: Controls;
+}
+
+/** The operator's choices of what to export (loadBalancers filter, metrics.disable). */
+interface Controls {
+  readonly keep: LbNameTest;
+  readonly disabled: ReadonlySet<string>;
+  readonly fetchServers: boolean;
 }
 
 async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise<ZoneOutcome> {
@@ -75,11 +93,15 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
 
   try {
     const hygiene = newHygiene();
-    const lbs = safeLoadBalancers(await client.listLoadBalancers(), hygiene);
+    const listed = safeLoadBalancers(await client.listLoadBalancers(), hygiene);
+    // Filtered before any server list is asked for: a left-out LB costs no request. Names are
+    // matched as exported (capped at 256 bytes), which also bounds the work of one match.
+    const lbs = listed.filter((lb) => d.controls.keep(lb.name));
     let failed = 0;
     let firstFailure: ErrorInfo | undefined;
     const items = await Promise.all(
       lbs.map(async (lb): Promise<LbWithServers> => {
+        if (!d.controls.fetchServers) return { lb, servers: null };
         try {
           return { lb, servers: safeServers(await client.listWebServers(lb.id), hygiene) };
         } catch (err) {
@@ -91,10 +113,10 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
         }
       }),
     );
-    const snapshot = renderSnapshot(task.account, z.zone, items);
+    const snapshot = renderSnapshot(task.account, z.zone, items, d.controls.disabled);
     const summary = summarise(items);
     if (failed > 0) d.log.warn({ failedLbs: failed, reason: firstFailure!.reason, err: firstFailure!.message }, 'collection partial: some server lists failed');
-    return { ...base(), ok: true, token: client.token ?? null, snapshot, summary, partial: failed > 0 ? { failedLbs: failed, error: firstFailure! } : null, hygiene };
+    return { ...base(), ok: true, token: client.token ?? null, snapshot, summary, partial: failed > 0 ? { failedLbs: failed, error: firstFailure! } : null, hygiene, lbsFiltered: listed.length - lbs.length };
   } catch (err) {
     // Exceptions that are not catalogue errors (a bug in parsing or rendering) become `internal`.
     const error = toErrorInfo(err, client.context());

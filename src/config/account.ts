@@ -1,6 +1,6 @@
 /** The one way an AccountConfig is made, whether from `accounts[]`, a folder or the environment. */
 import type { Secret } from './secret.js';
-import type { AccountConfig, AccountLimits } from './types.js';
+import type { AccountConfig, AccountLimits, LbFilter } from './types.js';
 
 /** The `account` label: what Prometheus and the /accounts page show. */
 export const ACCOUNT_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -14,6 +14,8 @@ export function makeAccount(a: {
   /** Files the credentials came from (resolved here), watched for rotation. */
   credentialFiles?: readonly string[];
   origin: string;
+  /** The account's own LB filter, if it has one. */
+  loadBalancers?: LbFilter;
 }): AccountConfig {
   return {
     name: a.name,
@@ -22,7 +24,8 @@ export function makeAccount(a: {
     password: a.password,
     credentialFiles: [...(a.credentialFiles ?? [])],
     // Only the per-account fields: `limits` may be the global Limits object with zone rates.
-    limits: { concurrency: a.limits.concurrency, requestsPerSecond: a.limits.requestsPerSecond },
+    limits: { concurrency: a.limits.concurrency, requestsPerSecond: a.limits.requestsPerSecond, maxSeries: a.limits.maxSeries },
     origin: a.origin,
+    ...(a.loadBalancers ? { loadBalancers: a.loadBalancers } : {}),
   };
 }

@@ -1,6 +1,7 @@
 /** The `accounts:` list of the config file. */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { ACCOUNT_NAME, makeAccount } from './account.js';
+import { parseLbFilter } from './controls.js';
 import { credential } from './credentials.js';
 import { checkZones, parseLimits } from './options.js';
 import { KEYS } from './schema.js';
@@ -51,6 +52,7 @@ async function parseAccount(w: Walker, node: Node, index: number, ctx: AccountCo
   const id = await credential(w, f, node, context, 'id', { env: ctx.env, files, warnings: ctx.warnings });
   const password = await credential(w, f, node, context, 'password', { env: ctx.env, files, warnings: ctx.warnings });
   const limits = parseLimits(w, f.get('limits')?.value, `${context}: limits`, ctx.limits, true);
+  const loadBalancers = f.has('loadBalancers') ? parseLbFilter(w, f.get('loadBalancers')!.value, context) : undefined;
   if (w.problems.length > before || !name || !id || !password) return undefined;
-  return makeAccount({ name, zones, id, password, limits, credentialFiles: files, origin: `${w.file}:${w.line(node)}` });
+  return makeAccount({ name, zones, id, password, limits, credentialFiles: files, origin: `${w.file}:${w.line(node)}`, loadBalancers });
 }

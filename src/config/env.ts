@@ -78,6 +78,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
     zones,
     limits: DEFAULTS.limits,
     api: DEFAULTS.api,
+    loadBalancers: DEFAULTS.loadBalancers,
+    metrics: DEFAULTS.metrics,
     accounts: [makeAccount({ name: 'default', zones: wanted, id: new Secret(env.CLOUD_ID!), password: new Secret(env.CLOUD_PASSWORD!), limits: DEFAULTS.limits, origin: ENV_ORIGIN })],
     watchFiles: [],
     warnings,

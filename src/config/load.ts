@@ -10,6 +10,7 @@ import { parseAccounts } from './accounts.js';
 import { scanAccountsDir } from './accounts-dir.js';
 import { formatDuration } from './duration.js';
 import { applyZoneEndpointEnv, configFromEnvironment, hasEnvironmentAccount } from './env.js';
+import { parseLbFilter, parseMetrics } from './controls.js';
 import { ConfigError } from './errors.js';
 import { freezeConfig } from './freeze.js';
 import { parseListen } from './listen.js';
@@ -95,6 +96,8 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
 
   const limits = parseLimits(w, top.get('limits')?.value, 'limits', DEFAULTS.limits, false);
   const api = parseApi(w, top.get('api')?.value);
+  const loadBalancers = top.has('loadBalancers') ? parseLbFilter(w, top.get('loadBalancers')!.value, '') : DEFAULTS.loadBalancers;
+  const metrics = parseMetrics(w, top.get('metrics')?.value);
   const zones = parseZones(w, top.get('zones')?.value, limits);
   for (const p of applyZoneEndpointEnv(zones, env, warnings)) w.problems.push(p);
   const defaultZonesNode = top.get('defaultZones')?.value;
@@ -136,6 +139,8 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
     zones,
     limits,
     api,
+    loadBalancers,
+    metrics,
     accountsDir: accountsDir ? resolve(accountsDir) : undefined,
     accounts,
     watchFiles: [resolve(file), ...accounts.flatMap((a) => a.credentialFiles), ...dirWatchFiles],

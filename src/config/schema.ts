@@ -51,16 +51,35 @@ export const SCHEMA = [
   { key: 'zones.<name>.requestsPerSecond', type: 'number', min: 0.001, defaultText: '`limits.zoneRequestsPerSecond`', doc: 'per-zone override' },
   { key: 'limits.concurrency', type: 'integer', default: 4, min: 1, field: 'limits.concurrency', perAccount: true, doc: 'API requests in flight per account' },
   { key: 'limits.requestsPerSecond', type: 'number', default: 5, min: 0.001, field: 'limits.requestsPerSecond', perAccount: true, doc: 'per account, all its zones together' },
+  {
+    key: 'limits.maxSeries',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    field: 'limits.maxSeries',
+    perAccount: true,
+    defaultText: '`0` (no cap)',
+    doc: "LB series one account may export, all its zones together; over it, that account's LB series are dropped for the cycle and it fails with reason `too_many_series`",
+  },
   { key: 'limits.zoneRequestsPerSecond', type: 'number', default: 50, min: 0.001, field: 'limits.zoneRequestsPerSecond', doc: 'per zone, across all accounts and all worker threads' },
   { key: 'api.requestTimeout', type: 'duration', default: 10_000, min: 10, field: 'api.requestTimeoutMs', doc: 'one HTTP request' },
   { key: 'api.retries', type: 'integer', default: 3, min: 0, field: 'api.retries', doc: 'retries on network errors, 5xx, 429 and 503 (after `Retry-After`); never on 401/403' },
   { key: 'api.retryBase', type: 'duration', default: 200, min: 0, field: 'api.retryBaseMs', doc: 'first backoff; doubles per retry, with jitter' },
   { key: 'api.maxResponseBytes', type: 'integer', default: 64 * 1024 * 1024, min: 1024, field: 'api.maxResponseBytes', doc: 'larger answers are refused (reason `bad_response`)' },
   {
+    key: 'loadBalancers.include',
+    type: 'other',
+    defaultText: 'every LB',
+    doc: 'list of RE2 patterns; only LBs whose name matches one in full (`^(?:re)$`) are exported (see [Load balancer filters](#load-balancer-filters))',
+  },
+  { key: 'loadBalancers.exclude', type: 'other', defaultText: 'none', doc: 'list of RE2 patterns; LBs whose name matches one in full are left out, even if included' },
+  { key: 'metrics.disable', type: 'other', defaultText: 'none', doc: 'LB metric names left out of `/metrics` (see [Turning metric families off](#turning-metric-families-off))' },
+  { key: 'metrics.serverMetrics', type: 'boolean', default: true, field: 'metrics.serverMetrics', doc: '`false`: the five per-server families are left out (`ktcloud_lb_server_count` stays)' },
+  {
     key: 'accounts[]',
     type: 'other',
-    keys: ['name', 'zones', 'id', 'idFile', 'idEnv', 'password', 'passwordFile', 'passwordEnv', 'limits'],
-    doc: '`name` (the `account` label, `[A-Za-z0-9_.-]+`), `zones`, one of `id`/`idFile`/`idEnv`, one of `password`/`passwordFile`/`passwordEnv` (literal credentials must be quoted YAML strings), optional `limits` (`concurrency`, `requestsPerSecond`)',
+    keys: ['name', 'zones', 'id', 'idFile', 'idEnv', 'password', 'passwordFile', 'passwordEnv', 'limits', 'loadBalancers'],
+    doc: '`name` (the `account` label, `[A-Za-z0-9_.-]+`), `zones`, one of `id`/`idFile`/`idEnv`, one of `password`/`passwordFile`/`passwordEnv` (literal credentials must be quoted YAML strings), optional `limits` (`concurrency`, `requestsPerSecond`, `maxSeries`), optional `loadBalancers` (`include`, `exclude`: replaces the top-level filter as a whole)',
   },
   {
     key: 'accountsDir',
@@ -77,7 +96,7 @@ export function option(key: Key): OptionSpec {
 }
 
 /** The options written directly under `section:` (`''` for the top level), by leaf key. */
-export function sectionOptions(section: '' | 'limits' | 'api' | 'zones.<name>'): OptionSpec[] {
+export function sectionOptions(section: '' | 'limits' | 'api' | 'zones.<name>' | 'loadBalancers' | 'metrics'): OptionSpec[] {
   return SCHEMA.filter((o: OptionSpec) => (section === '' ? !o.key.includes('.') && !o.key.endsWith('[]') : o.key.startsWith(`${section}.`)));
 }
 
@@ -93,6 +112,8 @@ export const KEYS = Object.freeze({
   accountLimits: sectionOptions('limits').filter((o) => o.perAccount).map(leaf),
   api: sectionOptions('api').map(leaf),
   account: option('accounts[]').keys!,
+  loadBalancers: sectionOptions('loadBalancers').map(leaf),
+  metrics: sectionOptions('metrics').map(leaf),
 });
 
 const num = (key: Key): number => option(key).default as number;
@@ -105,7 +126,14 @@ export const DEFAULTS = Object.freeze({
   staleIntervals: 3,
   spread: option('spread').default as boolean,
   workers: num('workers'),
-  limits: Object.freeze({ concurrency: num('limits.concurrency'), requestsPerSecond: num('limits.requestsPerSecond'), zoneRequestsPerSecond: num('limits.zoneRequestsPerSecond') }),
+  limits: Object.freeze({
+    concurrency: num('limits.concurrency'),
+    requestsPerSecond: num('limits.requestsPerSecond'),
+    maxSeries: num('limits.maxSeries'),
+    zoneRequestsPerSecond: num('limits.zoneRequestsPerSecond'),
+  }),
+  metrics: Object.freeze({ disable: Object.freeze([] as string[]), serverMetrics: option('metrics.serverMetrics').default as boolean }),
+  loadBalancers: Object.freeze({ include: Object.freeze([] as string[]), exclude: Object.freeze([] as string[]) }),
   api: Object.freeze({ requestTimeoutMs: num('api.requestTimeout'), retries: num('api.retries'), retryBaseMs: num('api.retryBase'), maxResponseBytes: num('api.maxResponseBytes') }),
 });
 

@@ -6,6 +6,8 @@ export interface AccountLimits {
   readonly concurrency: number;
   /** API requests per second for one account (all its zones together). Default 5. */
   readonly requestsPerSecond: number;
+  /** LB series (all zones) above which the account's LB series are dropped for the cycle; 0 = no cap. Default 0. */
+  readonly maxSeries: number;
 }
 
 export interface Limits extends AccountLimits {
@@ -34,6 +36,24 @@ export interface AccountConfig {
   readonly limits: AccountLimits;
   /** Where the account was defined, for messages: `file:line` or a folder. */
   readonly origin: string;
+  /** The account's own `loadBalancers:` filter; absent: the top-level one applies. */
+  readonly loadBalancers?: LbFilter;
+}
+
+/**
+ * Which load balancers are exported, by name: RE2 patterns, each matching the whole name.
+ * Empty `include`: every LB. Patterns are kept as text (they cross to the worker threads).
+ */
+export interface LbFilter {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+export interface MetricsOptions {
+  /** Metric names of LB families left out of /metrics, `serverMetrics: false` included. Default none. */
+  readonly disable: readonly string[];
+  /** false: the per-server families are left out. Default true. */
+  readonly serverMetrics: boolean;
 }
 
 /** An `accountsDir` folder left out of collection, and why (never a credential). */
@@ -72,6 +92,9 @@ export interface ExporterConfig {
   readonly zones: Readonly<Record<string, ZoneConfig>>;
   readonly limits: Limits;
   readonly api: ApiOptions;
+  /** Top-level LB filter: every account without its own. Default: no filter. */
+  readonly loadBalancers: LbFilter;
+  readonly metrics: MetricsOptions;
   readonly accountsDir?: string;
   readonly accounts: readonly AccountConfig[];
   /** Files whose change triggers a reload (the config file itself and every credential file). */

@@ -148,7 +148,7 @@ export function syntaxMessage(code: string, message: string): string {
 }
 
 /** The known key nearest to a typo, if it is near enough to be a likely meaning. */
-function closest(word: string, known: readonly string[]): string | undefined {
+export function closest(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const k of known) {

@@ -5,7 +5,7 @@
  * exception is passed through `cleanText` here, where the failure is created in the worker
  * (which knows the account's id, password and tokens), so no sink has to clean it again.
  */
-export const ERROR_REASONS = ['auth', 'rate_limited', 'timeout', 'bad_response', 'api_error', 'network', 'internal'] as const;
+export const ERROR_REASONS = ['auth', 'rate_limited', 'timeout', 'bad_response', 'api_error', 'network', 'internal', 'too_many_series'] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 /** What crosses the thread boundary and reaches metrics, logs and the /accounts page. */
@@ -124,6 +124,9 @@ export const Errors = {
     err(c, 'network', `${cmd(c)} could not reach ${at(c)}: ${cleanText(message ?? 'network error', c.secrets)}${code ? ` (${cleanText(code, c.secrets, 40)})` : ''}`, { retryable: true }),
   workerHung: (c: ErrorContext) => err(c, 'timeout', `worker thread did not answer within the deadline; the thread was replaced (${at(c)})`),
   workerCrashed: (c: ErrorContext, detail: string) => err(c, 'internal', `worker thread failed while collecting: ${cleanText(detail, c.secrets)} (${at(c)})`),
+  /** Not an API failure: the operator's `limits.maxSeries` cap. The account's LB series are dropped for the cycle. */
+  tooManySeries: (c: ErrorContext, series: number, maxSeries: number) =>
+    err(c, 'too_many_series', `the account's collection made ${series} LB series in all its zones, more than limits.maxSeries (${maxSeries}): its LB series are not exported this cycle (${at(c)})`),
   /** A bug of ours (an exception in parsing or rendering): never blamed on the network. */
   internal: (c: ErrorContext, e: unknown) => err(c, 'internal', `internal error during ${cmd(c)} in ${at(c)}: ${cleanText(e instanceof Error ? `${e.name}: ${e.message}` : String(e), c.secrets)}`),
 };

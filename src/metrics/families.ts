@@ -78,6 +78,17 @@ export type LbFamilyKey = keyof typeof LB_FAMILIES;
 /** Fixed order of the snapshot families: workers render chunks in this order, the merger reads them in it. */
 export const LB_FAMILY_ORDER: readonly LbFamilyKey[] = Object.keys(LB_FAMILIES) as LbFamilyKey[];
 
+/**
+ * `metrics.disable` accepts these names: the LB families only. The account health families are
+ * how failures show, so they cannot be turned off.
+ */
+export const DISABLEABLE_FAMILIES: readonly string[] = LB_FAMILY_ORDER.map((k) => LB_FAMILIES[k].name);
+/** One series per server: what `metrics.serverMetrics: false` turns off. */
+export const PER_SERVER_KEYS = ['lbServerState', 'serverConnections', 'serverThroughput', 'serverTtfb', 'serverRequests'] as const satisfies readonly LbFamilyKey[];
+export const PER_SERVER_FAMILIES: readonly string[] = PER_SERVER_KEYS.map((k) => LB_FAMILIES[k].name);
+/** Families made from an LB's server list: while all are off, server lists are not fetched. */
+export const SERVER_LIST_FAMILIES: readonly string[] = [LB_FAMILIES.lbServerCount.name, ...PER_SERVER_FAMILIES];
+
 /** Families the main thread owns: account health and the exporter's own state. */
 export const HEALTH_FAMILIES = {
   accountUp: {
@@ -106,7 +117,7 @@ export const HEALTH_FAMILIES = {
   },
   accountErrors: {
     name: 'ktcloud_account_collection_errors_total',
-    help: 'Failed collections by reason (auth, rate_limited, timeout, bad_response, api_error, network, internal).',
+    help: 'Failed collections by reason (auth, rate_limited, timeout, bad_response, api_error, network, internal, too_many_series).',
     type: 'counter',
     labels: ['account', 'zone', 'reason'],
   },
@@ -217,6 +228,25 @@ export const HEALTH_FAMILIES = {
     help: 'Unix time of the next collection attempt of this account: its slot, or the end of its backoff while failing (absent while a collection runs).',
     type: 'gauge',
     labels: ['account'],
+  },
+  // Multi-account controls (filters engineer): what the filters and caps left out, and the API budget.
+  lbsFiltered: {
+    name: 'ktcloud_account_lbs_filtered',
+    help: 'Load balancers left out by the loadBalancers include/exclude filter in the last successful collection.',
+    type: 'gauge',
+    labels: ['account', 'zone'],
+  },
+  accountSeries: {
+    name: 'ktcloud_account_series',
+    help: 'LB series this account has in /metrics now, all zones together (0 while dropped for too_many_series).',
+    type: 'gauge',
+    labels: ['account'],
+  },
+  zoneRequestsLimit: {
+    name: 'ktcloud_api_zone_requests_per_second_limit',
+    help: 'Requests per second this process allows itself to a zone, all accounts together (zones.<name>.requestsPerSecond).',
+    type: 'gauge',
+    labels: ['zone'],
   },
 } as const satisfies Record<string, FamilyDef>;
 

@@ -20,6 +20,8 @@ export interface ExporterState {
   readonly build?: { readonly version: string; readonly revision: string; readonly nodejsVersion: string };
   /** [account, ms since the epoch] of every account with a next attempt scheduled. */
   readonly nextAttempts?: ReadonlyArray<readonly [string, number]>;
+  /** [zone, requests per second allowed] of the zones this replica's accounts use. */
+  readonly zoneRequestLimits?: ReadonlyArray<readonly [string, number]>;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -65,5 +67,14 @@ export function renderHealth(store: Store, st: ExporterState): string {
   // Scheduling (runtime).
   out += familyHeader(H.nextAttempt);
   for (const [account, atMs] of st.nextAttempts ?? []) out += sample(H.nextAttempt.name, H.nextAttempt.labels, [account], seconds(atMs));
+  // Multi-account controls (filters): what the filter left out, each account's share of the
+  // series, and the per-zone API budget (`sum by (zone) (rate(ktcloud_api_requests_total[1m]))` is what is spent).
+  family(H.lbsFiltered, (z) => (z.lbsFiltered === null ? [] : [[id(z), z.lbsFiltered]]));
+  const perAccount = new Map<string, number>();
+  for (const z of zones) perAccount.set(z.account, (perAccount.get(z.account) ?? 0) + (z.snapshot?.series ?? 0));
+  out += familyHeader(H.accountSeries);
+  for (const [account, n] of perAccount) out += sample(H.accountSeries.name, H.accountSeries.labels, [account], n);
+  out += familyHeader(H.zoneRequestsLimit);
+  for (const [zone, rps] of st.zoneRequestLimits ?? []) out += sample(H.zoneRequestsLimit.name, H.zoneRequestsLimit.labels, [zone], rps);
   return out;
 }

@@ -4,9 +4,11 @@
  */
 import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
 import type { RenderedSnapshot } from '../protocol.js';
-import { LB_FAMILIES as F, LB_FAMILY_ORDER, type LbFamilyKey } from './families.js';
+import { LB_FAMILIES as F, LB_FAMILY_ORDER, PER_SERVER_KEYS, type LbFamilyKey } from './families.js';
 import { capLabel } from './label-safety.js';
 import { escapeLabelValue as esc, formatValue } from './text.js';
+
+const NONE: ReadonlySet<string> = new Set();
 
 export interface LbWithServers {
   readonly lb: LoadBalancer;
@@ -14,35 +16,51 @@ export interface LbWithServers {
   readonly servers: readonly WebServer[] | null;
 }
 
-export function renderSnapshot(account: string, zone: string, items: readonly LbWithServers[]): RenderedSnapshot {
+/**
+ * @param disabled metric names of families left out (`metrics.disable`): their lines are not
+ * rendered and not counted in `series`.
+ */
+export function renderSnapshot(account: string, zone: string, items: readonly LbWithServers[], disabled: ReadonlySet<string> = NONE): RenderedSnapshot {
   const out: Record<LbFamilyKey, string> = Object.fromEntries(LB_FAMILY_ORDER.map((k) => [k, ''])) as Record<LbFamilyKey, string>;
+  const on = Object.fromEntries(LB_FAMILY_ORDER.map((k) => [k, !disabled.has(F[k].name)])) as Record<LbFamilyKey, boolean>;
+  const perServer = PER_SERVER_KEYS.filter((k) => on[k]).length;
   const base = `account="${esc(account)}",zone="${esc(zone)}"`;
   const serviceTypes = new Map<string, number>();
-  let series = 1;
+  let series = 0;
 
-  out.lbTotal = `${F.lbTotal.name}{${base}} ${items.length}\n`;
+  if (on.lbTotal) {
+    out.lbTotal = `${F.lbTotal.name}{${base}} ${items.length}\n`;
+    series++;
+  }
   for (const { lb, servers } of items) {
     serviceTypes.set(lb.serviceType, (serviceTypes.get(lb.serviceType) ?? 0) + 1);
     // The id is kept whole for the API (server lists are asked by it) and capped here, like every other value.
     const lbLabels = `${base},lb_id="${esc(capLabel(lb.id))}",lb_name="${esc(lb.name)}"`;
-    out.lbInfo += `${F.lbInfo.name}{${lbLabels},service_ip="${esc(lb.serviceIp)}",service_port="${esc(lb.servicePort)}",service_type="${esc(lb.serviceType)}",lb_option="${esc(lb.option)}",healthcheck_type="${esc(lb.healthcheckType)}"} ${lb.state === 'UP' ? 1 : 0}\n`;
-    series++;
+    if (on.lbInfo) {
+      out.lbInfo += `${F.lbInfo.name}{${lbLabels},service_ip="${esc(lb.serviceIp)}",service_port="${esc(lb.servicePort)}",service_type="${esc(lb.serviceType)}",lb_option="${esc(lb.option)}",healthcheck_type="${esc(lb.healthcheckType)}"} ${lb.state === 'UP' ? 1 : 0}\n`;
+      series++;
+    }
     if (servers === null) continue;
-    out.lbServerCount += `${F.lbServerCount.name}{${lbLabels}} ${servers.length}\n`;
-    series++;
+    if (on.lbServerCount) {
+      out.lbServerCount += `${F.lbServerCount.name}{${lbLabels}} ${servers.length}\n`;
+      series++;
+    }
+    if (perServer === 0) continue;
     for (const s of servers) {
       const l = `{${lbLabels},server_ip="${esc(s.ip)}",server_port="${esc(s.port)}"} `;
-      out.lbServerState += `${F.lbServerState.name}${l}${s.state === 'UP' ? 1 : 0}\n`;
-      out.serverConnections += `${F.serverConnections.name}${l}${formatValue(s.connections)}\n`;
-      out.serverThroughput += `${F.serverThroughput.name}${l}${formatValue(s.throughputKbps)}\n`;
-      out.serverTtfb += `${F.serverTtfb.name}${l}${formatValue(s.ttfbMs)}\n`;
-      out.serverRequests += `${F.serverRequests.name}${l}${formatValue(s.requestsPerSec)}\n`;
-      series += 5;
+      if (on.lbServerState) out.lbServerState += `${F.lbServerState.name}${l}${s.state === 'UP' ? 1 : 0}\n`;
+      if (on.serverConnections) out.serverConnections += `${F.serverConnections.name}${l}${formatValue(s.connections)}\n`;
+      if (on.serverThroughput) out.serverThroughput += `${F.serverThroughput.name}${l}${formatValue(s.throughputKbps)}\n`;
+      if (on.serverTtfb) out.serverTtfb += `${F.serverTtfb.name}${l}${formatValue(s.ttfbMs)}\n`;
+      if (on.serverRequests) out.serverRequests += `${F.serverRequests.name}${l}${formatValue(s.requestsPerSec)}\n`;
+      series += perServer;
     }
   }
-  for (const [type, count] of serviceTypes) {
-    out.serviceTypeCount += `${F.serviceTypeCount.name}{${base},service_type="${esc(type)}"} ${count}\n`;
-    series++;
+  if (on.serviceTypeCount) {
+    for (const [type, count] of serviceTypes) {
+      out.serviceTypeCount += `${F.serviceTypeCount.name}{${base},service_type="${esc(type)}"} ${count}\n`;
+      series++;
+    }
   }
 
   const parts = LB_FAMILY_ORDER.map((k) => out[k]);

@@ -77,6 +77,9 @@ export class Sessions {
       timeoutMs: c.timeoutMs,
       api: c.api,
       logLevel: this.logLevel,
+      lbFilter: acc.loadBalancers ?? c.loadBalancers,
+      disabledFamilies: c.metrics.disable,
+      maxSeries: acc.limits.maxSeries,
     };
     return { task, generation: s.generation };
   }

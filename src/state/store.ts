@@ -33,6 +33,8 @@ export interface ZoneState {
   labelValuesTruncated: number;
   /** Items dropped as duplicates (or without identity), by kind, summed over collections. */
   readonly duplicatesDropped: Map<DuplicateKind, number>;
+  /** LBs the loadBalancers filter left out in the last successful collection; null before one. */
+  lbsFiltered: number | null;
 }
 
 export class Store {
@@ -84,6 +86,7 @@ export class Store {
         s.partial = outcome.partial;
         if (outcome.partial) s.lastError = { ...outcome.partial.error, atMs: now };
         s.swaps++;
+        s.lbsFiltered = outcome.lbsFiltered ?? 0;
         if (outcome.hygiene) {
           s.labelValuesTruncated += outcome.hygiene.labelValuesTruncated;
           for (const [kind, n] of Object.entries(outcome.hygiene.duplicatesDropped) as Array<[DuplicateKind, number]>) s.duplicatesDropped.set(kind, (s.duplicatesDropped.get(kind) ?? 0) + n);
@@ -94,6 +97,12 @@ export class Store {
         s.lastError = { ...outcome.error, atMs: now };
         s.partial = null;
         s.errors.set(outcome.error.reason, (s.errors.get(outcome.error.reason) ?? 0) + 1);
+        // Over limits.maxSeries the account's LB series go at once, not after staleAfter:
+        // keeping the last good snapshot would keep exactly what the cap is there to stop.
+        if (outcome.error.reason === 'too_many_series') {
+          s.snapshot = null;
+          s.summary = null;
+        }
       }
     }
     this.version++;
@@ -157,5 +166,6 @@ function newZone(account: string, zone: string): ZoneState {
     swaps: 0,
     labelValuesTruncated: 0,
     duplicatesDropped: new Map(),
+    lbsFiltered: null,
   };
 }

@@ -58,9 +58,9 @@ describe('config: a good file', async () => {
     expect(c.timeoutMs).toBe(20_000);
     expect(c.staleAfterMs).toBe(90_000); // 3 intervals by default
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 9105 });
-    expect(c.limits).toEqual({ concurrency: 2, requestsPerSecond: 3, zoneRequestsPerSecond: 20 });
-    expect(c.accounts[0]!.limits).toEqual({ concurrency: 2, requestsPerSecond: 1 });
-    expect(c.accounts[1]!.limits).toEqual({ concurrency: 2, requestsPerSecond: 3 });
+    expect(c.limits).toEqual({ concurrency: 2, requestsPerSecond: 3, maxSeries: 0, zoneRequestsPerSecond: 20 });
+    expect(c.accounts[0]!.limits).toEqual({ concurrency: 2, requestsPerSecond: 1, maxSeries: 0 });
+    expect(c.accounts[1]!.limits).toEqual({ concurrency: 2, requestsPerSecond: 3, maxSeries: 0 });
   });
 
   it('keeps built-in zones, overrides endpoints (trailing slash dropped) and adds new zones', () => {

@@ -38,6 +38,8 @@ describe('config schema', () => {
       'limits.concurrency': ['7', 7],
       'limits.requestsPerSecond': ['2.5', 2.5],
       'limits.zoneRequestsPerSecond': ['9', 9],
+      'limits.maxSeries': ['1000', 1000],
+      'metrics.serverMetrics': ['false', false],
       'api.requestTimeout': ['3s', 3000],
       'api.retries': ['5', 5],
       'api.retryBase': ['50ms', 50],
@@ -47,13 +49,13 @@ describe('config schema', () => {
     expect(fields.map((o) => o.key).sort()).toEqual(Object.keys(values).sort());
     const top = fields.filter((o) => !o.key.includes('.')).map((o) => `${o.key}: ${values[o.key]![0]}`);
     const section = (s: string) => `${s}:\n${fields.filter((o) => o.key.startsWith(`${s}.`)).map((o) => `  ${o.key.slice(s.length + 1)}: ${values[o.key]![0]}`).join('\n')}`;
-    const c = await parseConfig(`${top.join('\n')}\n${section('limits')}\n${section('api')}\n${MINIMAL}`, 'c.yaml', { env: {} });
+    const c = await parseConfig(`${top.join('\n')}\n${section('limits')}\n${section('api')}\n${section('metrics')}\n${MINIMAL}`, 'c.yaml', { env: {} });
     for (const o of fields) expect(valueAt(c, o.field!), o.key).toEqual(values[o.key]![1]);
   });
 
   it('the accepted keys are the schema keys', () => {
-    expect(KEYS.top).toEqual(['listen', 'interval', 'timeout', 'staleAfter', 'spread', 'workers', 'zones', 'limits', 'api', 'accounts', 'accountsDir', 'defaultZones']);
-    expect(KEYS.accountLimits).toEqual(['concurrency', 'requestsPerSecond']);
+    expect(KEYS.top).toEqual(['listen', 'interval', 'timeout', 'staleAfter', 'spread', 'workers', 'zones', 'limits', 'api', 'loadBalancers', 'metrics', 'accounts', 'accountsDir', 'defaultZones']);
+    expect(KEYS.accountLimits).toEqual(['concurrency', 'requestsPerSecond', 'maxSeries']);
   });
 
   it('--check-config lists every setting with its value, and the default when it differs', async () => {

@@ -173,6 +173,15 @@ describe(DASHBOARD, () => {
     has(/rate\(ktcloud_api_requests_total\{.*\}\[\$__rate_interval\]\)/);
   });
 
+  it('shows the API budget used per zone (requests over the zone limit), series per account and LBs filtered out', () => {
+    const all = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ p, expr: t.expr })));
+    const budget = all.find(({ expr }) => /^sum by \([^)]*\bzone\b[^)]*\) \(rate\(ktcloud_api_requests_total\{.*\}\[\$__rate_interval\]\)\) \/ on \([^)]*\bzone\b[^)]*\) ktcloud_api_zone_requests_per_second_limit\{/.test(expr));
+    expect(budget, 'API budget panel').toBeDefined();
+    expect((budget!.p as unknown as { fieldConfig: { defaults: { unit: string } } }).fieldConfig.defaults.unit).toBe('percentunit');
+    expect(all.some(({ expr }) => /^ktcloud_account_series\{/.test(expr)), 'series per account').toBe(true);
+    expect(all.some(({ expr }) => /^ktcloud_account_lbs_filtered\{/.test(expr)), 'LBs filtered').toBe(true);
+  });
+
   it('takes its data source from a variable and can be imported anywhere', () => {
     expect(d.id).toBeNull();
     expect(d.uid).toBe('ktcloud-lb-accounts');

@@ -61,6 +61,8 @@ describe('alert rules', () => {
       // Gaps in sharding: must fire within 5 minutes (for + one scrape).
       KtcloudLbExporterAccountsUnowned: { expr: /^max by \(namespace\) \(ktcloud_exporter_configured_accounts\)\n- \(/, for: '4m' },
       KtcloudLbExporterShardDuplicated: { expr: /^count by \(namespace, shard\) \(ktcloud_exporter_shard_info\) > 1$/, for: '5m' },
+      // API budget: sustained > 90 % of a zone's requests-per-second limit.
+      KtcloudLbExporterZoneApiBudgetHigh: { expr: /rate\(ktcloud_api_requests_total\[5m\]\)\)\n\s+\/ on \(namespace, pod, zone\) ktcloud_api_zone_requests_per_second_limit\n\s+> 0\.9$/, for: '10m' },
     };
     for (const [name, want] of Object.entries(expected)) {
       const rule = a.get(name);

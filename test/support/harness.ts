@@ -19,6 +19,8 @@ export interface TestAccount {
   /** CLOUD_ID; the simulator account id. */
   readonly id: string;
   readonly password: string;
+  /** More keys of the account's flow mapping, e.g. `limits: { maxSeries: 10 }`. */
+  readonly yaml?: string;
 }
 
 /** What a config needs of a simulator, in this process or in its own. */
@@ -32,7 +34,7 @@ export function exporterYaml(sim: SimEndpoints, accounts: readonly TestAccount[]
   const zones = Object.entries({ ...sim.zoneEndpoints(), ...extraZones })
     .map(([z, url]) => `  ${z}: { endpoint: "${url}" }`)
     .join('\n');
-  const accs = accounts.map((a) => `  - { name: "${a.name}", zones: [${a.zones.join(', ')}], id: "${a.id}", password: "${a.password}" }`).join('\n');
+  const accs = accounts.map((a) => `  - { name: "${a.name}", zones: [${a.zones.join(', ')}], id: "${a.id}", password: "${a.password}"${a.yaml ? `, ${a.yaml}` : ''} }`).join('\n');
   return `listen: 127.0.0.1:0\n${extra}\nzones:\n${zones}\n${accs ? `accounts:\n${accs}\n` : ''}`;
 }
 

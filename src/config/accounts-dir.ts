@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import { ACCOUNT_NAME, makeAccount } from './account.js';
+import { ACCOUNT_NAME, isAutoZones, makeAccount } from './account.js';
 import { readCredentialFile, readSmallFile } from './credentials.js';
 import type { AccountConfig, Limits, ZoneConfig } from './types.js';
 import { isShowable, splitList, type Walker } from './yaml-walk.js';
@@ -75,11 +75,12 @@ async function scanFolder(
     problem('no CLOUD_ZONE file and no defaultZones in the config');
     return undefined;
   }
-  const unknown = zones.find((z) => !ctx.zones[z]);
+  const autoZones = isAutoZones(zones);
+  const unknown = autoZones ? undefined : zones.find((z) => !ctx.zones[z]);
   if (unknown) {
     problem(`CLOUD_ZONE: unknown zone ${isShowable(unknown) ? `"${unknown}"` : '(not shown: not a zone name)'} (known: ${Object.keys(ctx.zones).join(', ')})`);
     return undefined;
   }
   if (!id || !password) return undefined;
-  return makeAccount({ name, zones, id, password, limits: ctx.limits, credentialFiles: files.map((f) => resolve(f)), origin: folder });
+  return makeAccount({ name, zones: autoZones ? [] : zones, autoZones, id, password, limits: ctx.limits, credentialFiles: files.map((f) => resolve(f)), origin: folder });
 }

@@ -1,6 +1,7 @@
 /** Reading the scalar options of one mapping, driven by the schema table; and the `zones:` map. */
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import { formatDuration, parseDuration } from './duration.js';
+import { AUTO_ZONES } from './account.js';
 import { DEFAULTS, KEYS, leaf, sectionOptions, type OptionSpec } from './schema.js';
 import type { Limits, ZoneConfig } from './types.js';
 import { isShowable, type Walker } from './yaml-walk.js';
@@ -85,6 +86,7 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
   for (const [i, pair] of node.items.entries()) {
     const name = isScalar(pair.key) ? String(pair.key.value) : '';
     const context = isShowable(name) ? `zone "${name}"` : `zones[${i}]`;
+    if (name === AUTO_ZONES) w.problem(pair.key as Node, context, `"${AUTO_ZONES}" is reserved (\`zones: ${AUTO_ZONES}\` discovers an account's zones): name the zone otherwise`);
     const f = w.entries(pair.value as Node, context, KEYS.zone);
     const base = zones[name];
     let endpoint = base?.endpoint;

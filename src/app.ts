@@ -89,6 +89,7 @@ export class App {
           shard: { index: this.shard.index, total: this.shard.total },
           nextRunOf: (a) => this.exporter.nextRunOf(a),
           failuresOf: (a) => this.exporter.failuresOf(a),
+          discoveries: this.exporter.discoveries(),
         }),
       reload: () => this.reload('http'),
       version: VERSION,
@@ -175,6 +176,7 @@ export class App {
       configuredAccounts: c.accounts.length,
       build: BUILD_INFO,
       nextAttempts: this.exporter.nextAttempts(),
+      discoveries: this.exporter.discoveries(),
     });
   }
 

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import { ACCOUNT_NAME, isAutoZones, makeAccount } from './account.js';
+import { ACCOUNT_NAME, AUTO_ZONES, isAutoZones, makeAccount } from './account.js';
 import { readCredentialFile, readSmallFile } from './credentials.js';
 import type { AccountConfig, Limits, ZoneConfig } from './types.js';
 import { isShowable, splitList, type Walker } from './yaml-walk.js';
@@ -76,6 +76,10 @@ async function scanFolder(
     return undefined;
   }
   const autoZones = isAutoZones(zones);
+  if (!autoZones && zones.includes(AUTO_ZONES)) {
+    problem(`CLOUD_ZONE: "${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`);
+    return undefined;
+  }
   const unknown = autoZones ? undefined : zones.find((z) => !ctx.zones[z]);
   if (unknown) {
     problem(`CLOUD_ZONE: unknown zone ${isShowable(unknown) ? `"${unknown}"` : '(not shown: not a zone name)'} (known: ${Object.keys(ctx.zones).join(', ')})`);

@@ -4,7 +4,7 @@
  * (`CLOUD_ENDPOINT` for that account's zones, `KTCLOUD_ZONE_<ZONE>_ENDPOINT` in every mode) so
  * that mode can be pointed at a proxy or at the simulator.
  */
-import { isAutoZones, makeAccount } from './account.js';
+import { AUTO_ZONES, isAutoZones, makeAccount } from './account.js';
 import { MAX_CREDENTIAL_BYTES, withinLimit } from './credentials.js';
 import { ConfigError } from './errors.js';
 import { freezeConfig } from './freeze.js';
@@ -56,6 +56,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
   // CLOUD_ZONE=auto: the account's zones are discovered (CLOUD_ENDPOINT then applies to none).
   const autoZones = isAutoZones(listed);
   const wanted = autoZones ? [] : listed;
+  if (wanted.includes(AUTO_ZONES)) throw new ConfigError([`environment: CLOUD_ZONE: "${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`]);
   const unknown = wanted.filter((z) => !zones[z]);
   if (unknown.length > 0) throw new ConfigError([`environment: CLOUD_ZONE: unknown zone "${unknown[0]}" (known: ${Object.keys(zones).join(', ')})`]);
   const problems: string[] = [];

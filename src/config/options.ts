@@ -106,7 +106,8 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
 export function checkZones(w: Walker, node: Node, context: string, names: readonly string[], zones: Readonly<Record<string, ZoneConfig>>): string[] {
   const out: string[] = [];
   for (const z of names) {
-    if (!zones[z]) w.problem(node, context, `unknown zone ${isShowable(z) ? `"${z}"` : '(not shown: not a zone name)'} (known: ${Object.keys(zones).join(', ')})`);
+    if (z === AUTO_ZONES) w.problem(node, context, `"${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`);
+    else if (!zones[z]) w.problem(node, context, `unknown zone ${isShowable(z) ? `"${z}"` : '(not shown: not a zone name)'} (known: ${Object.keys(zones).join(', ')})`);
     else if (out.includes(z)) w.problem(node, context, `zone "${z}" is listed twice`);
     else out.push(z);
   }

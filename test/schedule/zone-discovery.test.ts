@@ -157,4 +157,15 @@ describe('zones: auto', () => {
     expect(only(m, 'ktcloud_lb_total_count', { account: 'none', zone: 'DX-DCN-CJ' })[0]?.value).toBe(1);
     expect(only(m, 'ktcloud_account_zones_discovered', { account: 'none' })[0]?.value).toBe(1);
   });
+
+  it('a reload that adds a zone makes the next collection discover, and the new zone is tried', async () => {
+    const c = s.app.exporter.currentConfig;
+    // The tests above discovered already; with an hour between discoveries none is due by time.
+    // A new zone name, served by the simulator's DX-M1.
+    s.app.exporter.applyConfig({ ...c, discoveryIntervalMs: 3_600_000, zones: { ...c.zones, 'DX-NEW': { ...c.zones['DX-M1']!, name: 'DX-NEW' } } });
+    await s.sim.resetStats();
+    await s.app.exporter.collectAll();
+    expect((await calls(TWO.id))['DX-Central listLoadBalancers']).toBe(1); // an empty zone was asked again: a discovery
+    expect((await accountsJson()).get('two')?.discoveredZones).toEqual(['DX-M1', 'DX-G', 'DX-NEW']);
+  });
 });

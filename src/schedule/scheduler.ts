@@ -141,8 +141,9 @@ export class Scheduler {
       const credentialsChanged = this.sessions.update(acc);
       const zonesChanged = old.zones.join() !== acc.zones.join() || !!old.autoZones !== !!acc.autoZones;
       if (zonesChanged) this.d.store.ensureAccount(name, acc.zones);
-      // Into or out of `zones: auto`: what was discovered no longer applies.
-      if (zonesChanged) this.discovery.remove(name);
+      // Into or out of `zones: auto`, what was discovered no longer applies; new credentials may
+      // open zones the old ones could not (a fixed password): discover at the next collection.
+      if (zonesChanged || (credentialsChanged && acc.autoZones)) this.discovery.remove(name);
       if (credentialsChanged || zonesChanged || old.limits.concurrency !== acc.limits.concurrency || old.limits.requestsPerSecond !== acc.limits.requestsPerSecond) diff.changed.push(name);
       // New credentials of a failing account are worth trying now rather than after its backoff.
       const retryNow = credentialsChanged && r.failures > 0;

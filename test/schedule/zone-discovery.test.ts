@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountsView } from '../../src/http/accounts-view.js';
+import { Secret } from '../../src/config/secret.js';
 import { only, scrape, startStack, type Running } from '../support/harness.js';
 import { SimProcess } from '../support/sim-process.js';
 
@@ -12,6 +13,8 @@ const ZONES = ['DX-M1', 'DX-Central', 'DX-DCN-CJ', 'DX-G', 'DX-G-YS'];
 const TWO = { name: 'two', zones: ['auto'], id: 'two@example.com', password: 'pw-two' };
 const NONE = { name: 'none', zones: ['auto'], id: 'none@example.com', password: 'pw-none' };
 const LOCKED = { name: 'locked', zones: ['auto'], id: 'locked@example.com', password: 'pw-locked' };
+/** Configured with a password the simulator does not accept: authentication fails in every zone. */
+const WRONG = { name: 'wrong', zones: ['auto'], id: 'wrong@example.com', password: 'pw-old' };
 let s: Running<SimProcess>;
 
 type Row = [number, string | null, string | null, string, number];
@@ -51,11 +54,12 @@ beforeAll(async () => {
       { id: TWO.id, password: TWO.password, zones: { 'DX-M1': { lbs: 2, serversPerLb: 1 }, 'DX-G': { lbs: 1, serversPerLb: 2 } } },
       { id: NONE.id, password: NONE.password },
       { id: LOCKED.id, password: LOCKED.password, zones: { 'DX-Central': { lbs: 1, serversPerLb: 1 } } },
+      { id: WRONG.id, password: 'pw-new', zones: { 'DX-G': { lbs: 1, serversPerLb: 1 } } },
     ],
   });
   s = await startStack({
     sim: { external: sim },
-    accounts: [TWO, NONE, LOCKED],
+    accounts: [TWO, NONE, LOCKED, WRONG],
     yaml: 'interval: 30s\ntimeout: 20s\nlimits: { requestsPerSecond: 50 }',
     schedule: false,
   });
@@ -167,5 +171,16 @@ describe('zones: auto', () => {
     await s.app.exporter.collectAll();
     expect((await calls(TWO.id))['DX-Central listLoadBalancers']).toBe(1); // an empty zone was asked again: a discovery
     expect((await accountsJson()).get('two')?.discoveredZones).toEqual(['DX-M1', 'DX-G', 'DX-NEW']);
+  });
+
+  it('an account whose authentication fails in every zone shows it, and new credentials rediscover at once', async () => {
+    const before = (await accountsJson()).get('wrong')!;
+    expect(before).toMatchObject({ zonesMode: 'auto', discoveredZones: [], authFailedZones: [...ZONES, 'DX-NEW'] });
+    expect(only(await metrics(), 'ktcloud_account_zones_auth_failed', { account: 'wrong' })[0]?.value).toBe(6);
+    const c = s.app.exporter.currentConfig;
+    expect(c.discoveryIntervalMs).toBe(3_600_000); // none due by time
+    s.app.exporter.applyConfig({ ...c, accounts: c.accounts.map((a) => (a.name === 'wrong' ? { ...a, password: new Secret('pw-new') } : a)) });
+    await s.app.exporter.collectAll();
+    expect((await accountsJson()).get('wrong')).toMatchObject({ state: 'ok', discoveredZones: ['DX-G'], authFailedZones: [] });
   });
 });

@@ -90,6 +90,7 @@ export class App {
           nextRunOf: (a) => this.exporter.nextRunOf(a),
           failuresOf: (a) => this.exporter.failuresOf(a),
           notCollected: this.exporter.currentConfig.notCollected,
+          discoveries: this.exporter.discoveries(),
         }),
       reload: () => this.reload('http'),
       version: VERSION,
@@ -177,6 +178,7 @@ export class App {
       build: BUILD_INFO,
       nextAttempts: this.exporter.nextAttempts(),
       zoneRequestLimits: [...new Set([...this.store.all()].map((z) => z.zone))].flatMap((z) => (c.zones[z] ? [[z, c.zones[z].requestsPerSecond] as const] : [])),
+      discoveries: this.exporter.discoveries(),
     });
   }
 

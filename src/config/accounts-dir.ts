@@ -18,7 +18,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import { ACCOUNT_NAME, makeAccount } from './account.js';
+import { ACCOUNT_NAME, AUTO_ZONES, isAutoZones, makeAccount } from './account.js';
 import { readCredentialFile, readSmallFile } from './credentials.js';
 import type { AccountConfig, Limits, NotCollectedAccount, ZoneConfig } from './types.js';
 import { isShowable, splitList, type Walker } from './yaml-walk.js';
@@ -125,21 +125,26 @@ async function scanFolder(
   const password = await readCredentialFile(passwordFile, problem, ctx.warnings, context);
   const files = [idFile, passwordFile];
   let zones = ctx.defaultZones;
+  let fromFile = false;
   const zoneFile = join(folder, 'CLOUD_ZONE');
   if (entries.includes('CLOUD_ZONE')) {
     const r = await readSmallFile(zoneFile);
     if ('error' in r) problem(`CLOUD_ZONE: ${r.error}`);
-    else {
-      zones = splitList(r.text);
-      const unknown = zones.find((z) => !ctx.zones[z]);
-      if (unknown) problem(`CLOUD_ZONE: unknown zone ${isShowable(unknown) ? `"${unknown}"` : '(not shown: not a zone name)'} (known: ${Object.keys(ctx.zones).join(', ')})`);
-    }
+    else [zones, fromFile] = [splitList(r.text), true];
     files.push(zoneFile);
   } else if (!zones || zones.length === 0) problem('no CLOUD_ZONE file and no defaultZones in the config');
+  const autoZones = !!zones && isAutoZones(zones);
+  if (fromFile && zones && !autoZones) {
+    if (zones.includes(AUTO_ZONES)) problem(`CLOUD_ZONE: "${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`);
+    const unknown = zones.find((z) => z !== AUTO_ZONES && !ctx.zones[z]);
+    if (unknown) problem(`CLOUD_ZONE: unknown zone ${isShowable(unknown) ? `"${unknown}"` : '(not shown: not a zone name)'} (known: ${Object.keys(ctx.zones).join(', ')})`);
+  }
   if (entries.includes(ACCOUNT_NAME_FILE)) files.push(nameFile);
 
   if (problems.length > 0 || !accountName || !id || !password || !zones || zones.length === 0) {
     return { name: accountName, context, problems: problems.length > 0 ? problems : ['no usable zones'] };
   }
-  return { account: makeAccount({ name: accountName, zones, id, password, limits: ctx.limits, credentialFiles: files.map((f) => resolve(f)), origin: folder }) };
+  return {
+    account: makeAccount({ name: accountName, zones: autoZones ? [] : zones, autoZones, id, password, limits: ctx.limits, credentialFiles: files.map((f) => resolve(f)), origin: folder }),
+  };
 }

@@ -1,6 +1,6 @@
 /** The `accounts:` list of the config file. */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { ACCOUNT_NAME, makeAccount } from './account.js';
+import { ACCOUNT_NAME, isAutoZones, makeAccount } from './account.js';
 import { parseLbFilter } from './controls.js';
 import { credential } from './credentials.js';
 import { checkZones, parseLimits } from './options.js';
@@ -46,13 +46,15 @@ async function parseAccount(w: Walker, node: Node, index: number, ctx: AccountCo
   if (name !== undefined && !ACCOUNT_NAME.test(name)) w.problem(f.get('name')!.value, context, 'name: may only contain letters, digits, "_", "." and "-" (not shown)');
   const zonesNode = f.get('zones')?.value;
   if (!zonesNode) w.problem(node, context, 'zones: required (e.g. zones: [DX-M1])');
-  const zones = zonesNode ? checkZones(w, zonesNode, context, w.stringList(zonesNode, context, 'zones') ?? [], ctx.zones) : [];
-  if (zonesNode && zones.length === 0 && w.problems.length === before) w.problem(zonesNode, context, 'zones: at least one zone is required');
+  const names = zonesNode ? (w.stringList(zonesNode, context, 'zones') ?? []) : [];
+  const autoZones = isAutoZones(names);
+  const zones = zonesNode && !autoZones ? checkZones(w, zonesNode, context, names, ctx.zones) : [];
+  if (zonesNode && !autoZones && zones.length === 0 && w.problems.length === before) w.problem(zonesNode, context, 'zones: at least one zone is required');
   const files: string[] = [];
   const id = await credential(w, f, node, context, 'id', { env: ctx.env, files, warnings: ctx.warnings });
   const password = await credential(w, f, node, context, 'password', { env: ctx.env, files, warnings: ctx.warnings });
   const limits = parseLimits(w, f.get('limits')?.value, `${context}: limits`, ctx.limits, true);
   const loadBalancers = f.has('loadBalancers') ? parseLbFilter(w, f.get('loadBalancers')!.value, context) : undefined;
   if (w.problems.length > before || !name || !id || !password) return undefined;
-  return makeAccount({ name, zones, id, password, limits, credentialFiles: files, origin: `${w.file}:${w.line(node)}`, loadBalancers });
+  return makeAccount({ name, zones, autoZones, id, password, limits, credentialFiles: files, origin: `${w.file}:${w.line(node)}`, loadBalancers });
 }

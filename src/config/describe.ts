@@ -28,7 +28,7 @@ export function describeConfig(c: ExporterConfig, shard: ShardSpec): string {
     `accounts: ${c.accounts.length}${c.accountsDir ? ` (including folders in ${c.accountsDir})` : ''}`,
     ...c.accounts.map(
       (a) =>
-        `  ${a.name}  zones ${a.zones.join(',')}  concurrency ${a.limits.concurrency}  ${a.limits.requestsPerSecond} req/s  credentials from ${a.credentialFiles.length ? 'files' : 'config/environment'}${a.limits.maxSeries ? `  maxSeries ${a.limits.maxSeries}` : ''}${a.loadBalancers ? `  load balancers: ${filterText(a.loadBalancers)}` : ''}${owns(shard, a.name) ? '' : '  (owned by another shard)'}`,
+        `  ${a.name}  zones ${a.autoZones ? 'auto (discovered)' : a.zones.join(',')}  concurrency ${a.limits.concurrency}  ${a.limits.requestsPerSecond} req/s  credentials from ${a.credentialFiles.length ? 'files' : 'config/environment'}${a.limits.maxSeries ? `  maxSeries ${a.limits.maxSeries}` : ''}${a.loadBalancers ? `  load balancers: ${filterText(a.loadBalancers)}` : ''}${owns(shard, a.name) ? '' : '  (owned by another shard)'}`,
     ),
     ...c.warnings.map((w) => `warning: ${w}`),
   ];

@@ -4,7 +4,7 @@
  * (`CLOUD_ENDPOINT` for that account's zones, `KTCLOUD_ZONE_<ZONE>_ENDPOINT` in every mode) so
  * that mode can be pointed at a proxy or at the simulator.
  */
-import { makeAccount } from './account.js';
+import { AUTO_ZONES, isAutoZones, makeAccount } from './account.js';
 import { MAX_CREDENTIAL_BYTES, withinLimit } from './credentials.js';
 import { ConfigError } from './errors.js';
 import { freezeConfig } from './freeze.js';
@@ -52,7 +52,11 @@ export function applyZoneEndpointEnv(zones: Record<string, ZoneConfig>, env: Nod
 export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: string; warnings?: readonly string[] } = {}): ExporterConfig | undefined {
   if (!hasEnvironmentAccount(env)) return undefined;
   const zones = builtinZones(DEFAULTS.limits.zoneRequestsPerSecond);
-  const wanted = splitList(env.CLOUD_ZONE!);
+  const listed = splitList(env.CLOUD_ZONE!);
+  // CLOUD_ZONE=auto: the account's zones are discovered (CLOUD_ENDPOINT then applies to none).
+  const autoZones = isAutoZones(listed);
+  const wanted = autoZones ? [] : listed;
+  if (wanted.includes(AUTO_ZONES)) throw new ConfigError([`environment: CLOUD_ZONE: "${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`]);
   const unknown = wanted.filter((z) => !zones[z]);
   if (unknown.length > 0) throw new ConfigError([`environment: CLOUD_ZONE: unknown zone "${unknown[0]}" (known: ${Object.keys(zones).join(', ')})`]);
   const problems: string[] = [];
@@ -74,13 +78,14 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv, opts: { listen?: s
     timeoutMs: DEFAULTS.timeoutMs,
     staleAfterMs: DEFAULTS.staleIntervals * DEFAULTS.intervalMs,
     spread: DEFAULTS.spread,
+    discoveryIntervalMs: DEFAULTS.discoveryIntervalMs,
     workers: DEFAULTS.workers,
     zones,
     limits: DEFAULTS.limits,
     api: DEFAULTS.api,
     loadBalancers: DEFAULTS.loadBalancers,
     metrics: DEFAULTS.metrics,
-    accounts: [makeAccount({ name: 'default', zones: wanted, id: new Secret(env.CLOUD_ID!), password: new Secret(env.CLOUD_PASSWORD!), limits: DEFAULTS.limits, origin: ENV_ORIGIN })],
+    accounts: [makeAccount({ name: 'default', zones: wanted, autoZones, id: new Secret(env.CLOUD_ID!), password: new Secret(env.CLOUD_PASSWORD!), limits: DEFAULTS.limits, origin: ENV_ORIGIN })],
     watchFiles: [],
     warnings,
   });

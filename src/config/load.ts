@@ -6,6 +6,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAutoZones } from './account.js';
 import { parseAccounts } from './accounts.js';
 import { scanAccountsDir } from './accounts-dir.js';
 import { formatDuration } from './duration.js';
@@ -93,6 +94,7 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
   const staleAfterMs = (o.get('staleAfter') as number | undefined) ?? DEFAULTS.staleIntervals * intervalMs;
   const spread = (o.get('spread') as boolean | undefined) ?? DEFAULTS.spread;
   const workers = (o.get('workers') as number | undefined) ?? DEFAULTS.workers;
+  const discoveryIntervalMs = (o.get('discoveryInterval') as number | undefined) ?? DEFAULTS.discoveryIntervalMs;
 
   const limits = parseLimits(w, top.get('limits')?.value, 'limits', DEFAULTS.limits, false);
   const api = parseApi(w, top.get('api')?.value);
@@ -101,7 +103,10 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
   const zones = parseZones(w, top.get('zones')?.value, limits);
   for (const p of applyZoneEndpointEnv(zones, env, warnings)) w.problems.push(p);
   const defaultZonesNode = top.get('defaultZones')?.value;
-  const defaultZones = defaultZonesNode ? checkZones(w, defaultZonesNode, 'defaultZones', w.stringList(defaultZonesNode, '', 'defaultZones') ?? [], zones) : undefined;
+  const defaultZoneNames = defaultZonesNode ? (w.stringList(defaultZonesNode, '', 'defaultZones') ?? []) : undefined;
+  // `auto` passes through as the list [auto]: each folder without CLOUD_ZONE then discovers its zones.
+  const defaultZones =
+    defaultZonesNode && defaultZoneNames ? (isAutoZones(defaultZoneNames) ? defaultZoneNames : checkZones(w, defaultZonesNode, 'defaultZones', defaultZoneNames, zones)) : undefined;
 
   const seen = new Map<string, string>();
   const accountsNode = top.get('accounts')?.value;
@@ -136,6 +141,7 @@ export async function parseConfig(text: string, file: string, opts: LoadOptions 
     staleAfterMs,
     spread,
     workers,
+    discoveryIntervalMs,
     zones,
     limits,
     api,

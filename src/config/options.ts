@@ -1,6 +1,7 @@
 /** Reading the scalar options of one mapping, driven by the schema table; and the `zones:` map. */
 import { isMap, isScalar, type Node, type Pair } from 'yaml';
 import { formatDuration, parseDuration } from './duration.js';
+import { AUTO_ZONES } from './account.js';
 import { DEFAULTS, KEYS, leaf, sectionOptions, type OptionSpec } from './schema.js';
 import type { Limits, ZoneConfig } from './types.js';
 import { isShowable, type Walker } from './yaml-walk.js';
@@ -85,6 +86,7 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
   for (const [i, pair] of node.items.entries()) {
     const name = isScalar(pair.key) ? String(pair.key.value) : '';
     const context = isShowable(name) ? `zone "${name}"` : `zones[${i}]`;
+    if (name === AUTO_ZONES) w.problem(pair.key as Node, context, `"${AUTO_ZONES}" is reserved (\`zones: ${AUTO_ZONES}\` discovers an account's zones): name the zone otherwise`);
     const f = w.entries(pair.value as Node, context, KEYS.zone);
     const base = zones[name];
     let endpoint = base?.endpoint;
@@ -104,7 +106,8 @@ export function parseZones(w: Walker, node: Node | null | undefined, limits: Lim
 export function checkZones(w: Walker, node: Node, context: string, names: readonly string[], zones: Readonly<Record<string, ZoneConfig>>): string[] {
   const out: string[] = [];
   for (const z of names) {
-    if (!zones[z]) w.problem(node, context, `unknown zone ${isShowable(z) ? `"${z}"` : '(not shown: not a zone name)'} (known: ${Object.keys(zones).join(', ')})`);
+    if (z === AUTO_ZONES) w.problem(node, context, `"${AUTO_ZONES}" stands alone: it discovers the zones, so list no other zone with it`);
+    else if (!zones[z]) w.problem(node, context, `unknown zone ${isShowable(z) ? `"${z}"` : '(not shown: not a zone name)'} (known: ${Object.keys(zones).join(', ')})`);
     else if (out.includes(z)) w.problem(node, context, `zone "${z}" is listed twice`);
     else out.push(z);
   }

@@ -46,6 +46,14 @@ export const SCHEMA = [
     field: 'spread',
     doc: 'after a first collection at start, collect each account at its own stable offset within the interval; `false`: all at once, at start and every interval after (benchmarks, a handful of accounts)',
   },
+  {
+    key: 'discoveryInterval',
+    type: 'duration',
+    default: 3_600_000,
+    min: 1000,
+    field: 'discoveryIntervalMs',
+    doc: 'how often accounts with `zones: auto` look for their zones again; discovery rides on a collection, so it never runs more often than `interval`',
+  },
   { key: 'workers', type: 'integer', default: 2, min: 1, field: 'workers', doc: 'worker threads; each runs many accounts at once (the work is I/O)' },
   { key: 'zones.<name>.endpoint', type: 'other', defaultText: 'the five DX zones, built in', doc: 'base URL of a zone; add a zone or point one at a KT-Cloud-compatible server (env `KTCLOUD_ZONE_<ZONE>_ENDPOINT` overrides, see below)' },
   { key: 'zones.<name>.requestsPerSecond', type: 'number', min: 0.001, defaultText: '`limits.zoneRequestsPerSecond`', doc: 'per-zone override' },
@@ -79,14 +87,14 @@ export const SCHEMA = [
     key: 'accounts[]',
     type: 'other',
     keys: ['name', 'zones', 'id', 'idFile', 'idEnv', 'password', 'passwordFile', 'passwordEnv', 'limits', 'loadBalancers'],
-    doc: '`name` (the `account` label, `[A-Za-z0-9_.-]+`), `zones`, one of `id`/`idFile`/`idEnv`, one of `password`/`passwordFile`/`passwordEnv` (literal credentials must be quoted YAML strings), optional `limits` (`concurrency`, `requestsPerSecond`, `maxSeries`), optional `loadBalancers` (`include`, `exclude`: replaces the top-level filter as a whole)',
+    doc: '`name` (the `account` label, `[A-Za-z0-9_.-]+`), `zones` (a list, or `auto`: see Zone discovery), one of `id`/`idFile`/`idEnv`, one of `password`/`passwordFile`/`passwordEnv` (literal credentials must be quoted YAML strings), optional `limits` (`concurrency`, `requestsPerSecond`, `maxSeries`), optional `loadBalancers` (`include`, `exclude`: replaces the top-level filter as a whole)',
   },
   {
     key: 'accountsDir',
     type: 'other',
-    doc: 'every subfolder holding a `CLOUD_*` or `ACCOUNT_NAME` file is an account, named by its `ACCOUNT_NAME` file if any, else after the folder: `CLOUD_ID` and `CLOUD_PASSWORD` (and optionally `CLOUD_ZONE`, comma-separated) are read; an `accounts[]` entry of the same name wins; a folder that cannot be used is left out with a warning, the others load',
+    doc: 'every subfolder holding a `CLOUD_*` or `ACCOUNT_NAME` file is an account, named by its `ACCOUNT_NAME` file if any, else after the folder: `CLOUD_ID` and `CLOUD_PASSWORD` (and optionally `CLOUD_ZONE`, comma-separated, or `auto`) are read; an `accounts[]` entry of the same name wins; a folder that cannot be used is left out with a warning, the others load',
   },
-  { key: 'defaultZones', type: 'other', doc: 'zones of `accountsDir` folders without `CLOUD_ZONE`' },
+  { key: 'defaultZones', type: 'other', doc: 'zones of `accountsDir` folders without `CLOUD_ZONE` (a list, or `auto`)' },
 ] as const satisfies readonly OptionSpec[];
 
 type Key = (typeof SCHEMA)[number]['key'];
@@ -125,6 +133,7 @@ export const DEFAULTS = Object.freeze({
   timeoutMs: num('timeout'),
   staleIntervals: 3,
   spread: option('spread').default as boolean,
+  discoveryIntervalMs: num('discoveryInterval'),
   workers: num('workers'),
   limits: Object.freeze({
     concurrency: num('limits.concurrency'),

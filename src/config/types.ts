@@ -26,7 +26,13 @@ export interface ZoneConfig {
 export interface AccountConfig {
   /** The `account` label; unique; [A-Za-z0-9_.-]+. */
   readonly name: string;
+  /** The zones to collect; empty when `autoZones` (they are discovered at run time). */
   readonly zones: readonly string[];
+  /**
+   * `zones: auto`: every known zone is tried and only those where the account has a load
+   * balancer are collected (see schedule/discovery.ts). Absent means a fixed list.
+   */
+  readonly autoZones?: boolean;
   /** CLOUD_ID (Keystone user and project name). */
   readonly id: Secret;
   /** CLOUD_PASSWORD. */
@@ -89,6 +95,8 @@ export interface ExporterConfig {
   readonly spread: boolean;
   /** Worker threads. Default 2. */
   readonly workers: number;
+  /** How often accounts with `zones: auto` look for their zones again. Default 1h. */
+  readonly discoveryIntervalMs: number;
   readonly zones: Readonly<Record<string, ZoneConfig>>;
   readonly limits: Limits;
   readonly api: ApiOptions;

@@ -88,6 +88,8 @@ td.e.soft{color:var(--muted)}
 .zdt .err{display:block}
 .retry{color:var(--muted);font-size:12px;white-space:nowrap}
 .retry time small{display:none}
+.disc{color:var(--muted);font-size:12px;white-space:nowrap}
+.disc time small{display:none}
 .down,.bad{color:var(--failing);font-weight:600}
 .badge{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;font-weight:600;white-space:nowrap;border:1px solid currentColor}
 .b-ok{color:var(--ok);background:var(--ok-bg)}.b-failing{color:var(--failing);background:var(--failing-bg)}

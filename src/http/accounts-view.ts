@@ -55,6 +55,21 @@ export interface AccountView {
   readonly failures: number;
   readonly partial: boolean;
   readonly lastError: ErrorView | null;
+  /** `list`: the zones of the config; `auto`: discovered (README "Zone discovery"). */
+  readonly zonesMode: 'list' | 'auto';
+  /** `auto` only: when the last discovery ended (ISO-8601; null before the first). */
+  readonly discoveredAt?: string | null;
+  /** `auto` only: the zones the last discovery chose to collect. */
+  readonly discoveredZones?: readonly string[];
+  /** `auto` only: zones where authentication failed at the last discovery (not errors of the account). */
+  readonly authFailedZones?: readonly string[];
+}
+
+/** What the runtime knows of a `zones: auto` account's discovery. */
+export interface DiscoveryInfo {
+  readonly zones: readonly string[];
+  readonly discoveredAtMs: number | null;
+  readonly authFailed: readonly string[];
 }
 
 export interface AccountsView {
@@ -85,6 +100,8 @@ export function buildAccountsView(
     nextRunOf: (account: string) => number | null;
     failuresOf?: (account: string) => number;
     notCollected?: readonly NotCollectedAccount[];
+    /** Owned `zones: auto` accounts; one found in no zone still has its row. */
+    discoveries?: ReadonlyArray<readonly [string, DiscoveryInfo]>;
   },
 ): AccountsView {
   const now = opts.now ?? Date.now();
@@ -94,7 +111,9 @@ export function buildAccountsView(
     list.push(z);
     byAccount.set(z.account, list);
   }
-  const accounts = [...byAccount].map(([name, zs]) => accountView(name, zs, opts.nextRunOf(name), opts.failuresOf?.(name) ?? 0));
+  const discoveries = new Map(opts.discoveries ?? []);
+  for (const name of discoveries.keys()) if (!byAccount.has(name)) byAccount.set(name, []);
+  const accounts = [...byAccount].map(([name, zs]) => accountView(name, zs, opts.nextRunOf(name), opts.failuresOf?.(name) ?? 0, discoveries.get(name)));
   accounts.sort((a, b) => SEVERITY[a.state] - SEVERITY[b.state] || a.name.localeCompare(b.name));
   const count = (s: AccountHealth) => accounts.filter((a) => a.state === s).length;
   return {
@@ -108,12 +127,16 @@ export function buildAccountsView(
   };
 }
 
-function accountView(name: string, zs: ZoneState[], nextRun: number | null, failures: number): AccountView {
+function accountView(name: string, zs: ZoneState[], nextRun: number | null, failures: number, discovery?: DiscoveryInfo): AccountView {
   const zones = zs.map(zoneView);
-  const state = zones.map((z) => z.state).sort((a, b) => SEVERITY[a] - SEVERITY[b])[0] ?? 'pending';
+  // Discovered in no zone: healthy with nothing to collect once discovery ran, pending before.
+  const empty = discovery && zs.length === 0 ? (discovery.discoveredAtMs === null ? 'pending' : 'ok') : 'pending';
+  const state = zones.map((z) => z.state).sort((a, b) => SEVERITY[a] - SEVERITY[b])[0] ?? empty;
   const successes = zs.map((z) => z.lastSuccessMs);
-  const lastSuccess = successes.some((t) => t === null) ? null : Math.min(...(successes as number[]));
+  // With no zone, the discovery is the account's last success and attempt.
+  const lastSuccess = zs.length === 0 ? (discovery?.discoveredAtMs ?? null) : successes.some((t) => t === null) ? null : Math.min(...(successes as number[]));
   const attempts = zs.map((z) => z.lastAttemptMs).filter((t): t is number => t !== null);
+  if (zs.length === 0 && discovery?.discoveredAtMs != null) attempts.push(discovery.discoveredAtMs);
   const durations = zs.map((z) => z.lastDurationMs).filter((t): t is number => t !== null);
   const errors = zones.map((z) => z.lastError).filter((e): e is ErrorView => e !== null).sort((a, b) => b.at.localeCompare(a.at));
   const sum = (f: (z: ZoneView) => number | null) => zones.reduce((n, z) => n + (f(z) ?? 0), 0);
@@ -136,6 +159,10 @@ function accountView(name: string, zs: ZoneState[], nextRun: number | null, fail
     partial: zones.some((z) => z.partial),
     // A healthy account still shows what went wrong last, for partial collections.
     lastError: failing || zones.some((z) => z.partial) ? errors[0] ?? null : null,
+    zonesMode: discovery ? 'auto' : 'list',
+    ...(discovery
+      ? { discoveredAt: iso(discovery.discoveredAtMs), discoveredZones: [...discovery.zones], authFailedZones: [...discovery.authFailed] }
+      : {}),
   };
 }
 

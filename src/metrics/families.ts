@@ -248,6 +248,25 @@ export const HEALTH_FAMILIES = {
     type: 'gauge',
     labels: ['zone'],
   },
+  // Zone discovery (`zones: auto`): rendered only when some owned account discovers its zones.
+  zonesDiscovered: {
+    name: 'ktcloud_account_zones_discovered',
+    help: 'Zones this zones-auto account is collected in after its last discovery: those with load balancers, and those that could not be checked (0: nothing to collect).',
+    type: 'gauge',
+    labels: ['account'],
+  },
+  zonesAuthFailed: {
+    name: 'ktcloud_account_zones_auth_failed',
+    help: 'Zones where this zones-auto account could not authenticate at its last discovery (all known zones: wrong credentials?).',
+    type: 'gauge',
+    labels: ['account'],
+  },
+  lastDiscovery: {
+    name: 'ktcloud_account_zones_last_discovery_timestamp_seconds',
+    help: 'Unix time the last zone discovery of this zones-auto account ended (absent before the first).',
+    type: 'gauge',
+    labels: ['account'],
+  },
 } as const satisfies Record<string, FamilyDef>;
 
 /** The 14 names of the original exporter; dashboards depend on them. */

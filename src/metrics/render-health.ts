@@ -22,6 +22,8 @@ export interface ExporterState {
   readonly nextAttempts?: ReadonlyArray<readonly [string, number]>;
   /** [zone, requests per second allowed] of the zones this replica's accounts use. */
   readonly zoneRequestLimits?: ReadonlyArray<readonly [string, number]>;
+  /** Owned accounts with `zones: auto`: [account, what their last discovery found]. */
+  readonly discoveries?: ReadonlyArray<readonly [string, { readonly zones: readonly string[]; readonly discoveredAtMs: number | null; readonly authFailed: readonly string[] }]>;
 }
 
 export function renderHealth(store: Store, st: ExporterState): string {
@@ -76,5 +78,20 @@ export function renderHealth(store: Store, st: ExporterState): string {
   for (const [account, n] of perAccount) out += sample(H.accountSeries.name, H.accountSeries.labels, [account], n);
   out += familyHeader(H.zoneRequestsLimit);
   for (const [zone, rps] of st.zoneRequestLimits ?? []) out += sample(H.zoneRequestsLimit.name, H.zoneRequestsLimit.labels, [zone], rps);
+  // Zone discovery: only with `zones: auto` accounts, so other configurations show no empty families.
+  const found = st.discoveries ?? [];
+  if (found.length > 0) {
+    const perAccount = (f: FamilyDef, v: (d: (typeof found)[number][1]) => number | null) => {
+      out += familyHeader(f);
+      for (const [account, d] of found) {
+        const n = v(d);
+        if (n !== null) out += sample(f.name, f.labels, [account], n);
+      }
+    };
+    // Before the first discovery nothing is known: no sample rather than a 0 that means "none found".
+    perAccount(H.zonesDiscovered, (d) => (d.discoveredAtMs === null ? null : d.zones.length));
+    perAccount(H.zonesAuthFailed, (d) => (d.discoveredAtMs === null ? null : d.authFailed.length));
+    perAccount(H.lastDiscovery, (d) => (d.discoveredAtMs === null ? null : seconds(d.discoveredAtMs)));
+  }
   return out;
 }

@@ -12,6 +12,7 @@ import type { CollectorPool } from '../pool/collector-pool.js';
 import type { CollectResult } from '../protocol.js';
 import { owns, type ShardSpec } from '../shard.js';
 import type { Store } from '../state/store.js';
+import { ZoneDiscovery, type DiscoveryView, type ZonePlan } from './discovery.js';
 import { backoffJitter, nextRunAt, stableOffset } from './next-run.js';
 import { Sessions } from './sessions.js';
 
@@ -48,6 +49,7 @@ export class Scheduler {
   /** Collections of removed accounts still unwinding after their abort: a re-added account waits for them. */
   private readonly draining = new Map<string, Promise<void>>();
   private readonly sessions: Sessions;
+  private readonly discovery = new ZoneDiscovery();
   private staleTimer: NodeJS.Timeout | undefined;
   private started = false;
   private startedAt = 0;
@@ -104,6 +106,11 @@ export class Scheduler {
     return [...this.runners].flatMap(([name, r]) => (r.nextRunAt === null ? [] : [[name, r.nextRunAt] as [string, number]]));
   }
 
+  /** Discovered zones of every owned `zones: auto` account, for /accounts and the metrics. */
+  discoveries(): Array<[account: string, view: DiscoveryView]> {
+    return [...this.runners].flatMap(([name, r]) => (r.account.autoZones ? [[name, this.discovery.view(name)] as [string, DiscoveryView]] : []));
+  }
+
   /** Collects every owned account now, concurrently (for --once and tests). */
   async collectAll(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => this.run(r, Date.now())));
@@ -117,6 +124,8 @@ export class Scheduler {
     const wanted = new Map(this.ownedAccounts(next).map((a) => [a.name, a]));
     const diff: ConfigDiff = { added: [], removed: [], changed: [] };
     const timingChanged = next.intervalMs !== this.config.intervalMs || next.spread !== this.config.spread;
+    // A zone added, removed or moved may hold LBs of `zones: auto` accounts: they look again.
+    if (zoneSet(next) !== zoneSet(this.config)) this.discovery.expireAll();
     this.config = next;
     for (const [name, r] of this.runners) if (!wanted.has(name)) this.removeRunner(name, r), diff.removed.push(name);
     for (const [name, acc] of wanted) {
@@ -130,8 +139,11 @@ export class Scheduler {
       const old = r.account;
       r.account = acc;
       const credentialsChanged = this.sessions.update(acc);
-      const zonesChanged = old.zones.join() !== acc.zones.join();
+      const zonesChanged = old.zones.join() !== acc.zones.join() || !!old.autoZones !== !!acc.autoZones;
       if (zonesChanged) this.d.store.ensureAccount(name, acc.zones);
+      // Into or out of `zones: auto`, what was discovered no longer applies; new credentials may
+      // open zones the old ones could not (a fixed password): discover at the next collection.
+      if (zonesChanged || (credentialsChanged && acc.autoZones)) this.discovery.remove(name);
       if (credentialsChanged || zonesChanged || old.limits.concurrency !== acc.limits.concurrency || old.limits.requestsPerSecond !== acc.limits.requestsPerSecond) diff.changed.push(name);
       // New credentials of a failing account are worth trying now rather than after its backoff.
       const retryNow = credentialsChanged && r.failures > 0;
@@ -169,6 +181,7 @@ export class Scheduler {
       });
     }
     this.sessions.remove(name);
+    this.discovery.remove(name);
     this.d.store.removeAccount(name);
   }
 
@@ -193,15 +206,17 @@ export class Scheduler {
     clearTimeout(r.timer);
     r.nextRunAt = null;
     r.lastDueMs = dueMs;
-    const { task, generation } = this.sessions.taskFor(r.account, this.config);
+    const plan = this.discovery.plan(r.account, this.config, dueMs);
+    const { task, generation } = this.sessions.taskFor(r.account, this.config, plan.zones);
     const abort = createAbortFlag();
     r.abort = abort;
     const log = this.d.log.child({ account: name });
     // A collection of this account removed a moment ago may still be unwinding: never two at once.
     const before = this.draining.get(name) ?? Promise.resolve();
     r.running = before
-      .then(() => this.d.pool.run({ ...task, abort }))
-      .then((result) => this.record(r, result, generation, log))
+      // An account discovered in no zone has nothing to collect until its next discovery.
+      .then(() => (task.zones.length === 0 ? { account: name, zones: [] } : this.d.pool.run({ ...task, abort })))
+      .then((result) => this.record(r, result, generation, log, plan, dueMs))
       .finally(() => {
         r.running = undefined;
         r.abort = undefined;
@@ -212,11 +227,13 @@ export class Scheduler {
     return r.running;
   }
 
-  private record(r: Runner, result: CollectResult, generation: number, log: Logger): void {
+  private record(r: Runner, all: CollectResult, generation: number, log: Logger, plan: ZonePlan, dueMs: number): void {
     if (this.runners.get(r.account.name) !== r) return; // removed by a reload meanwhile
     r.attempted = true;
-    // Tokens and the failure count belong to the credentials the collection ran with.
-    const current = this.sessions.keepTokens(result, generation);
+    // Tokens and the failure count belong to the credentials the collection ran with. Every
+    // token of a discovery is kept, so that the next one needs no new authentication either.
+    const current = this.sessions.keepTokens(all, generation);
+    const result = plan.discover ? this.discovered(r, all, dueMs, log) : all;
     let failed = false;
     for (const z of result.zones) {
       if (z.ok) {
@@ -233,7 +250,34 @@ export class Scheduler {
     this.d.store.apply(result);
   }
 
+  /** Applies a discovery: the account's zones become those found; only their outcomes count. */
+  private discovered(r: Runner, all: CollectResult, dueMs: number, log: Logger): CollectResult {
+    const name = r.account.name;
+    // A reload took the account out of `zones: auto` while it discovered: its listed zones count.
+    if (!r.account.autoZones) return { account: name, zones: all.zones.filter((z) => r.account.zones.includes(z.zone)) };
+    const before = this.discovery.view(name);
+    const d = this.discovery.record(name, all.zones, dueMs, Date.now());
+    const zones = d.state.zones!;
+    for (const zone of d.authFailing) {
+      const o = all.zones.find((z) => z.zone === zone);
+      const err = o && !o.ok ? o.error.message : undefined;
+      log.warn({ zone, err, collected: zones.includes(zone) }, 'zone discovery: authentication failed in this zone (logged once until it succeeds there)');
+    }
+    for (const zone of d.authRecovered) log.info({ zone }, 'zone discovery: authentication works again in this zone');
+    if (before.discoveredAtMs === null || zones.join() !== before.zones.join() || d.state.incomplete) log.info({ zones, incomplete: d.state.incomplete }, 'zones discovered');
+    this.d.store.ensureAccount(name, zones);
+    return { account: name, zones: all.zones.filter((z) => zones.includes(z.zone)) };
+  }
+
   private expireStale(): void {
     if (this.d.store.expireStale(Date.now(), this.config.staleAfterMs)) this.d.exposition.invalidate();
   }
+}
+
+/** The known zones and their endpoints, as one comparable string. */
+function zoneSet(c: ExporterConfig): string {
+  return Object.values(c.zones)
+    .map((z) => `${z.name}\0${z.endpoint}`)
+    .sort()
+    .join('\n');
 }

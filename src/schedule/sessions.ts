@@ -56,14 +56,17 @@ export class Sessions {
     this.accounts.delete(account);
   }
 
-  /** A collection task for the account, and the generation its result must be handed back with. */
-  taskFor(acc: AccountConfig, c: ExporterConfig): { task: CollectTask; generation: number } {
+  /**
+   * A collection task for the account, and the generation its result must be handed back with.
+   * `zones`: the zones to run over when they are not the configured ones (`zones: auto`).
+   */
+  taskFor(acc: AccountConfig, c: ExporterConfig, zones: readonly string[] = acc.zones): { task: CollectTask; generation: number } {
     this.update(acc);
     const s = this.accounts.get(acc.name)!;
     s.pacer = fresh(s.pacer, acc.limits.requestsPerSecond);
     const task: CollectTask = {
       account: acc.name,
-      zones: acc.zones.map((zone) => {
+      zones: zones.map((zone) => {
         const rate = c.zones[zone]!.requestsPerSecond;
         const pacer = fresh(this.zonePacers.get(zone), rate);
         this.zonePacers.set(zone, pacer);

@@ -34,6 +34,7 @@ describe('config schema', () => {
       timeout: ['30s', 30_000],
       staleAfter: ['7m', 420_000],
       spread: ['false', false],
+      discoveryInterval: ['30m', 1_800_000],
       workers: ['3', 3],
       'limits.concurrency': ['7', 7],
       'limits.requestsPerSecond': ['2.5', 2.5],
@@ -54,7 +55,7 @@ describe('config schema', () => {
   });
 
   it('the accepted keys are the schema keys', () => {
-    expect(KEYS.top).toEqual(['listen', 'interval', 'timeout', 'staleAfter', 'spread', 'workers', 'zones', 'limits', 'api', 'loadBalancers', 'metrics', 'accounts', 'accountsDir', 'defaultZones']);
+    expect(KEYS.top).toEqual(['listen', 'interval', 'timeout', 'staleAfter', 'spread', 'discoveryInterval', 'workers', 'zones', 'limits', 'api', 'loadBalancers', 'metrics', 'accounts', 'accountsDir', 'defaultZones']);
     expect(KEYS.accountLimits).toEqual(['concurrency', 'requestsPerSecond', 'maxSeries']);
   });
 

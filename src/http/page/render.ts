@@ -120,6 +120,21 @@ function retryHtml(a: PageAccount, now: number): string {
   return '<div class="retry">next attempt ' + when(next, now, 'next', '') + (n ? ' <span>(after ' + esc(n) + ' failure' + (n === 1 ? '' : 's') + ')</span>' : '') + '</div>';
 }
 
+/**
+ * "zones auto · found 2 · 5m ago" under the zones of a `zones: auto` account, with the zones where
+ * authentication failed on hover. Nothing for listed zones or from servers that predate it.
+ */
+export function discoveryHtml(a: PageAccount, now: number): string {
+  if (a.zonesMode !== 'auto') return '';
+  const found = Array.isArray(a.discoveredZones) ? a.discoveredZones : [];
+  const failed = Array.isArray(a.authFailedZones) ? a.authFailedZones : [];
+  const at = typeof a.discoveredAt === 'string' ? a.discoveredAt : null;
+  const title = 'Zones discovered: the account is collected only where it has load balancers' +
+    (failed.length ? '. Authentication failed in ' + failed.join(', ') + ' (not an error of the account)' : '');
+  const what = at === null ? 'discovering…' : found.length ? 'found ' + found.length + ' · ' + when(at, now, 'ago', '') : 'no zone with load balancers · ' + when(at, now, 'ago', '');
+  return '<div class="disc" title="' + esc(title) + '">zones auto · ' + what + (failed.length ? ' · <span>auth failed in ' + esc(failed.length) + '</span>' : '') + '</div>';
+}
+
 function partialMark(): string {
   return ' <span class="partial" title="The last collection was incomplete: some load balancers or zones could not be read">partial</span>';
 }
@@ -145,7 +160,7 @@ function row(a: PageAccount, now: number, open: ReadonlySet<string> | null): str
   if (multi) zones += ' <button type="button" class="zt" aria-expanded="' + isOpen + '" title="Show per-zone detail">' + zoneButtonText(a.zones.length, isOpen) + '</button>';
   let h = '<tr class="acct s-' + st(a.state) + '" data-name="' + esc(a.name) + '">' +
     '<td class="name"><span class="nm">' + esc(a.name) + '</span>' + (a.partial ? partialMark() : '') + '</td>' +
-    '<td class="zones">' + zones + '</td><td>' + badge(a.state) + '</td>' +
+    '<td class="zones">' + zones + discoveryHtml(a, now) + '</td><td>' + badge(a.state) + '</td>' +
     '<td class="t">' + when(a.lastSuccess, now, 'ago', 'never') + '</td><td class="t">' + when(a.lastAttempt, now, 'ago', 'never') + '</td>' +
     '<td class="num">' + dur(a.lastDurationSeconds) + '</td><td class="num">' + counts(a.lbs, a.lbsDown, known) + '</td>' +
     '<td class="num">' + counts(a.servers, a.serversDown, known) + '</td><td class="num ' + (a.consecutiveFailures ? 'bad' : 'muted') + '">' + esc(a.consecutiveFailures) + '</td>' +

@@ -52,6 +52,11 @@ export interface PageAccount {
    */
   readonly nextAttempt?: string | null;
   readonly failures?: number;
+  /** `auto`: zones are discovered (README "Zone discovery"); newer servers only, read defensively. */
+  readonly zonesMode?: string;
+  readonly discoveredAt?: string | null;
+  readonly discoveredZones?: readonly string[];
+  readonly authFailedZones?: readonly string[];
 }
 
 export interface PageView {

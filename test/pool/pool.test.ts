@@ -3,7 +3,7 @@ import { DEFAULTS } from '../../src/config/load.js';
 import { SharedPacer } from '../../src/ktcloud/pacer.js';
 import { CollectorPool } from '../../src/pool/collector-pool.js';
 import type { CollectTask, ZoneSuccess } from '../../src/protocol.js';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 let sim: Simulator;
 const zonePacers = { 'DX-M1': SharedPacer.createBuffer(), 'DX-G': SharedPacer.createBuffer() };

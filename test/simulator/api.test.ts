@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 const A = { id: 'team-a@example.com', password: 'secret-a' };
 const B = { id: 'team-b@example.com', password: 'secret-b' };

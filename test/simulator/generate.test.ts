@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildData } from '../../src/simulator/generate.js';
+import { buildData } from '@ktcloud-lb-exporter/simulator/generate';
 import {
   loadSimulatorConfig,
   normalizeConfig,
@@ -7,7 +7,7 @@ import {
   SimulatorConfigError,
   type SimData,
   type SimulatorConfig,
-} from '../../src/simulator/index.js';
+} from '@ktcloud-lb-exporter/simulator';
 
 const base: SimulatorConfig = {
   seed: 42,

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # ktcloud-lb-exporter image. Build: docker build -t registry.example.com/ktcloud/ktcloud-lb-exporter:<tag> .
-# The runtime holds what package.json "files" publishes (bin, dist) plus production
-# dependencies: no compiler, no sources, no dev dependencies, no npm cache.
+# The runtime holds what package.json "files" publishes (bin, the exporter's dist/src and
+# dist/workers) plus production dependencies: no compiler, no sources, no dev dependencies, no
+# npm cache, and none of the other workspaces (packages/simulator, bench) or scripts.
 
 # Node.js 24 LTS on Debian 12, in both stages (keep them equal). Pinned by tag;
 # .github/dependabot.yml (docker ecosystem) proposes new tags. For reproducible builds pin the
@@ -14,11 +15,17 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first: this layer is rebuilt only when the lockfile changes.
+# npm ci needs every workspace's package.json (root "workspaces") to match the lockfile.
 COPY package.json package-lock.json ./
+COPY packages/simulator/package.json packages/simulator/
+COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Production dependencies of the exporter only: the workspaces' links would point at folders
+# the runtime stage does not have.
 RUN npm run build \
- && npm ci --omit=dev --no-audit --no-fund
+ && npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/@ktcloud-lb-exporter
 
 # ---- runtime ----
 FROM node:24-bookworm-slim
@@ -26,7 +33,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/workers ./dist/workers
+COPY --from=build /app/dist/build-info.json ./dist/build-info.json
 COPY --from=build /app/bin ./bin
 # Numeric UID/GID (no /etc/passwd entry needed), so Kubernetes runAsNonRoot can verify it;
 # k8s-manifests/base/statefulset.yaml runs with the same IDs. Files stay root-owned: read-only.

@@ -33,7 +33,7 @@ import type { LoadResult } from './load.js';
 import { TIERS, ZONES, type Tier } from './tiers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SIM_CLI = join(ROOT, 'dist/src/simulator/cli.js');
+const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
 const EXPORTER_BIN = join(ROOT, 'bin/ktcloud-lb-exporter');
 const PRELOAD = new URL('./preload.js', import.meta.url).href;
 const LOAD = fileURLToPath(new URL('./load.js', import.meta.url));

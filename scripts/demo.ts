@@ -33,7 +33,7 @@ process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
 try {
-  await start('simulator', [`${root}dist/src/simulator/cli.js`, '--config', simConfig], /"url"/);
+  await start('simulator', [fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli')), '--config', simConfig], /"url"/);
   const exporter = await start('exporter', [`${root}bin/ktcloud-lb-exporter`, '--config', exporterConfig, '--web.enable-lifecycle'], /"msg":"listening"/);
   process.stdout.write(`
 KT Cloud LB exporter demo is running (Ctrl-C stops it):

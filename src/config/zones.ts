@@ -1,7 +1,8 @@
 import type { ZoneConfig } from './types.js';
 /**
  * The DX zones KT Cloud documents, as data. Config `zones:` entries override or add to these,
- * so a new zone (or a KT-Cloud-compatible server, such as the bundled simulator) needs no code change.
+ * so a new zone (or a KT-Cloud-compatible server, such as the bundled simulator in
+ * packages/simulator) needs no code change.
  */
 export const KTCLOUD_API_HOST = 'https://api.ucloudbiz.olleh.com';
 

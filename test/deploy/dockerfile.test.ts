@@ -124,16 +124,31 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('gives the runtime stage only package.json, production node_modules, dist and bin from the build stage', () => {
+  it("gives the runtime stage only package.json, production node_modules, the exporter's dist and bin from the build stage", () => {
     const copies = inRuntime('COPY');
     const sources = copies.map((c) => {
       expect(c.args, 'runtime copies come from the build stage').toMatch(/--from=build\b/);
       return c.args.split(/\s+/).filter((a) => !a.startsWith('--'))[0].replace(/^\/app\//, '');
     });
-    expect(sources.sort()).toEqual(['bin', 'dist', 'node_modules', 'package.json']);
+    // dist/ also holds dist/scripts and dist/bench (built for the demo and the benchmark): the
+    // image takes the exporter's folders and build info only, and no workspace package.
+    expect(sources.sort()).toEqual(['bin', 'dist/build-info.json', 'dist/src', 'dist/workers', 'node_modules', 'package.json']);
     // dist is produced by the build: tsc's outDir; the rest exists in the repository.
     expect(JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.outDir).toBe('dist');
     for (const s of ['bin', 'package.json']) expect(existsSync(join(ROOT, s)), s).toBe(true);
+    const build = dockerfile.filter((i) => i.keyword === 'RUN' && i.stage < runtime).map((i) => i.args).join(' && ');
+    expect(build, 'workspace links would dangle in the runtime').toMatch(/rm -rf node_modules\/@ktcloud-lb-exporter\b/);
+  });
+
+  it('gives npm ci every workspace package.json before the dependency layer', () => {
+    const workspaces: string[] = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).workspaces;
+    expect(workspaces.length).toBeGreaterThan(0);
+    const firstCi = dockerfile.findIndex((i) => i.keyword === 'RUN' && /npm ci\b/.test(i.args));
+    const copied = dockerfile
+      .slice(0, firstCi)
+      .filter((i) => i.keyword === 'COPY')
+      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+    for (const w of workspaces) expect(copied, w).toContain(`${w}/package.json`);
   });
 
   it('starts node on the launcher, which loads the compiled entry from dist', () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { SimulatorConfig } from '../../src/simulator/index.js';
+import type { SimulatorConfig } from '@ktcloud-lb-exporter/simulator';
 import { ownersOf } from '../../src/shard.js';
 import { eventually, exporterYaml, type TestAccount } from '../support/harness.js';
 import { checkMetrics } from '../support/promtool.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Faults } from '../../src/simulator/index.js';
+import type { Faults } from '@ktcloud-lb-exporter/simulator';
 import { checkMetrics } from '../support/promtool.js';
 import { only, parseExposition, startStack, type Running } from '../support/harness.js';
 import { requireTool } from '../support/tools.js';

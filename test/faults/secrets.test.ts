@@ -71,9 +71,16 @@ beforeAll(async () => {
     child.once('exit', (c) => reject(new Error(`exporter exited ${c}: ${out.join('\n')}`)));
   });
   try {
-    // Several cycles, so tokens are issued, reused, expired and renewed.
-    await eventually(async () => ((await (await fetch(`${url}/metrics`)).text()).includes('ktcloud_api_requests_total{account="expiring",zone="DX-G",command="listLoadBalancerWebServers",code="401"}') ? true : undefined), 15_000, 'a 401 mid-cycle');
-    await new Promise((r) => setTimeout(r, 2500));
+    // Several cycles, so tokens are issued, reused, expired and renewed: a 401 mid-cycle, then a
+    // login after it whose token is used again.
+    const count = async (command: string, code: number) => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const m = new RegExp(`ktcloud_api_requests_total\\{account="expiring",zone="DX-G",command="${command}",code="${code}"\\} (\\d+)`).exec(metrics);
+      return Number(m?.[1] ?? 0);
+    };
+    await eventually(async () => ((await count('listLoadBalancerWebServers', 401)) > 0 ? true : undefined), 15_000, 'a 401 mid-cycle');
+    const [logins, lists] = [await count('auth', 201), await count('listLoadBalancers', 200)];
+    await eventually(async () => ((await count('auth', 201)) > logins && (await count('listLoadBalancers', 200)) > lists ? true : undefined), 15_000, 'a renewed token in use');
     for (const path of ['/metrics', '/accounts', '/accounts?format=json', '/', '/readyz', '/healthz']) served.push(await (await fetch(`${url}${path}`)).text());
     const reload = await fetch(`${url}/-/reload`, { method: 'POST' });
     served.push(await reload.text());

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Faults } from '../../src/simulator/index.js';
+import type { Faults } from '@ktcloud-lb-exporter/simulator';
 import { eventually, exporterYaml, only, parseExposition } from '../support/harness.js';
 import { SimProcess } from '../support/sim-process.js';
 

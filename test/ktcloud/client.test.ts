@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../src/config/load.js';
 import { ZoneClient, type TokenInfo } from '../../src/ktcloud/client.js';
 import { KtCloudError } from '../../src/ktcloud/errors.js';
 import { SharedPacer } from '../../src/ktcloud/pacer.js';
-import { startSimulator, type Faults, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type Faults, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 const ID = 'client@example.com';
 const PW = 'client-pw';

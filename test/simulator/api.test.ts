@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startSimulator, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 const A = { id: 'team-a@example.com', password: 'secret-a' };
 const B = { id: 'team-b@example.com', password: 'secret-b' };
@@ -212,14 +212,17 @@ describe('tokens', () => {
   });
 
   it('expires tokens after tokenTtlSeconds', async () => {
-    const short = await startSimulator({ tokenTtlSeconds: 0.3, accounts: [{ ...A, zones: { 'DX-M1': { lbs: 1 } } }] });
+    const short = await startSimulator({ tokenTtlSeconds: 60, accounts: [{ ...A, zones: { 'DX-M1': { lbs: 1 } } }] });
+    // The simulator reads the wall clock (Date) in this process: move it instead of waiting.
+    vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const tok = await token(short, 'DX-M1');
       expect((await api(short, 'DX-M1', tok, 'command=listLoadBalancers')).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 400));
+      vi.setSystemTime(Date.now() + 60_000);
       expect((await api(short, 'DX-M1', tok, 'command=listLoadBalancers')).status).toBe(401);
       expect((await api(short, 'DX-M1', await token(short, 'DX-M1'), 'command=listLoadBalancers')).status).toBe(200);
     } finally {
+      vi.useRealTimers();
       await short.close();
     }
   });

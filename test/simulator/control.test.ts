@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/simulator/cli-main.js';
-import { SimStats, startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { runCli } from '@ktcloud-lb-exporter/simulator/cli-main';
+import { SimStats, startSimulator, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 const A = { id: 'team-a@example.com', password: 'secret-a' };
 const B = { id: 'team-b@example.com', password: 'secret-b' };

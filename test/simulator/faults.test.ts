@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, weirdLbName, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, weirdLbName, type Simulator } from '@ktcloud-lb-exporter/simulator';
 
 const A = { id: 'team-a@example.com', password: 'secret-a' };
 const Z = 'DX-M1';

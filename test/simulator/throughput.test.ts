@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/simulator/index.js';
+import { startSimulator } from '@ktcloud-lb-exporter/simulator';
 
 describe('throughput sanity', () => {
   it('completes 2000 keep-alive requests over a few connections on benchmark-sized data', async () => {

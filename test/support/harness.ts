@@ -11,7 +11,7 @@ import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import type { ExporterConfig } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
 import type { ShardSpec } from '../../src/shard.js';
-import { startSimulator, type Simulator, type SimulatorConfig } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorConfig } from '@ktcloud-lb-exporter/simulator';
 
 export interface TestAccount {
   readonly name: string;

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import type { Faults, SimulatorConfig } from '../../src/simulator/index.js';
+import type { Faults, SimulatorConfig } from '@ktcloud-lb-exporter/simulator';
 
-const CLI = new URL('../../dist/src/simulator/cli.js', import.meta.url).pathname;
+const CLI = new URL('../../packages/simulator/dist/cli.js', import.meta.url).pathname;
 
 /** Simulators still running; killed if the test process exits without closing them. */
 const running = new Set<ChildProcess>();

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, exporterYaml, only, scrape, startStack, type Running, type Sample, type TestAccount } from '../support/harness.js';
+import type { AccountConfig as SimAccount } from '@ktcloud-lb-exporter/simulator';
 import { SimProcess } from '../support/sim-process.js';
 
 /**
@@ -8,7 +9,7 @@ import { SimProcess } from '../support/sim-process.js';
  * what the API was asked is counted at the simulator, what is exported is read from /metrics.
  */
 const servers = (...ips: string[]) => ips.map((ipaddress) => ({ ipaddress }));
-const SIM_ACCOUNTS = [
+const SIM_ACCOUNTS: SimAccount[] = [
   {
     id: 'shop@example.com',
     password: 'shop-pw',

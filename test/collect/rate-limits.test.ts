@@ -69,7 +69,7 @@ describe('rate limits, measured at the simulator', () => {
     // One account alone with generous rates, so only concurrency limits what is pending.
     const cfg = s.app.exporter.currentConfig;
     const zones = Object.fromEntries(Object.entries(cfg.zones).map(([k, z]) => [k, { ...z, requestsPerSecond: 1000 }]));
-    s.app.exporter.applyConfig({ ...cfg, zones, accounts: [{ ...cfg.accounts[0]!, limits: { concurrency: 2, requestsPerSecond: 1000 } }] } as typeof cfg);
+    s.app.exporter.applyConfig({ ...cfg, zones, accounts: [{ ...cfg.accounts[0]!, limits: { ...cfg.accounts[0]!.limits, concurrency: 2, requestsPerSecond: 1000 } }] });
     await s.sim.setFaults(ACCOUNTS[0]!.id, { slowMs: 100 });
     let maxPending = 0;
     let sampling = true;

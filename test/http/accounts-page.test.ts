@@ -37,6 +37,7 @@ function account(name: string, zones: ZoneView[], base: number, o: Partial<Mutab
     // No retry line unless a test asks for one (the page shows it only with these set).
     nextAttempt: null,
     failures: 0,
+    zonesMode: 'list',
     partial: zones.some((z) => z.partial),
     lastError: zones.map((z) => z.lastError).find(Boolean) ?? null,
     ...o,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, only, scrape, startStack, type Running } from '../support/harness.js';
+import type { AccountConfig as SimAccount } from '@ktcloud-lb-exporter/simulator';
 import { writeProjectedVolume } from '../support/k8s-projected.js';
 
 /**
@@ -35,7 +36,7 @@ beforeAll(async () => {
   writeProjectedVolume(accountsDir, PINNED);
   s = await startStack({
     sim: {
-      accounts: ['test', 'semascrd', 'half'].map((a) => ({
+      accounts: ['test', 'semascrd', 'half'].map((a): SimAccount => ({
         id: `${a}@example.com`,
         password: `${a}-Secret-pw`,
         zones: a === 'test' ? { 'DX-M1': { lbs: 1, serversPerLb: 1 } } : { 'DX-G': { lbs: 2, serversPerLb: 1 } },

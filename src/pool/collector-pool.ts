@@ -19,7 +19,7 @@ export interface PoolOptions {
   readonly workers: number;
   /** Collections one thread runs at once. Default 32. */
   readonly tasksPerWorker?: number;
-  /** Worker module; default the compiled workers/collect.js. Tests pass fixtures. */
+  /** Worker module; default the compiled src/worker/entry.js. Tests pass fixtures. */
   readonly filename?: string;
   /** How long past its timeout a started task may take before its thread counts as hung. Default 5s. */
   readonly hangGraceMs?: number;
@@ -134,11 +134,11 @@ function failure(task: CollectTask, make: (c: ErrorContext) => KtCloudError): Co
   };
 }
 
-/** dist/workers/collect.js, whether this module runs compiled (dist/src/pool) or as source (src/pool). */
+/** dist/src/worker/entry.js, whether this module runs compiled (dist/src/pool) or as source (src/pool). */
 export function defaultWorkerFile(): string {
-  const compiled = fileURLToPath(new URL('../../workers/collect.js', import.meta.url));
+  const compiled = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
   if (existsSync(compiled)) return compiled;
-  const fromSource = fileURLToPath(new URL('../../dist/workers/collect.js', import.meta.url));
+  const fromSource = fileURLToPath(new URL('../../dist/src/worker/entry.js', import.meta.url));
   if (existsSync(fromSource)) return fromSource;
   throw new Error(`worker file not found at ${compiled} or ${fromSource}; run \`npm run build\``);
 }

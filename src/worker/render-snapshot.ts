@@ -4,9 +4,9 @@
  */
 import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
 import type { RenderedSnapshot } from '../protocol.js';
-import { LB_FAMILIES as F, LB_FAMILY_ORDER, type LbFamilyKey } from './families.js';
-import { capLabel } from './label-safety.js';
-import { escapeLabelValue as esc, formatValue } from './text.js';
+import { LB_FAMILIES as F, LB_FAMILY_ORDER, type LbFamilyKey } from '../metrics/families.js';
+import { capLabel } from '../metrics/label-safety.js';
+import { escapeLabelValue as esc, formatValue } from '../metrics/text.js';
 
 export interface LbWithServers {
   readonly lb: LoadBalancer;

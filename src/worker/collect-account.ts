@@ -12,7 +12,7 @@ import { SharedPacer } from '../ktcloud/pacer.js';
 import { watchAbortFlag } from '../pool/abort-flag.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
-import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
+import { renderSnapshot, type LbWithServers } from './render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {

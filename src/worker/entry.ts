@@ -5,11 +5,11 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { Agent } from 'undici';
-import { collectAccount } from '../src/collect/collect-account.js';
-import { toErrorInfo } from '../src/ktcloud/errors.js';
-import { markStarted } from '../src/pool/claim.js';
-import { createLogger } from '../src/log.js';
-import type { CollectResult, CollectTask } from '../src/protocol.js';
+import { collectAccount } from './collect-account.js';
+import { toErrorInfo } from '../ktcloud/errors.js';
+import { markStarted } from '../pool/claim.js';
+import { createLogger } from '../log.js';
+import type { CollectResult, CollectTask } from '../protocol.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 const loggers = new Map<string, ReturnType<typeof createLogger>>();

@@ -7,6 +7,12 @@ import type { ErrorInfo } from './ktcloud/errors.js';
 import type { TokenInfo } from './ktcloud/client.js';
 import type { Hygiene } from './metrics/label-safety.js';
 
+/**
+ * Layout of CollectTask.claim, the 16-byte shared cell written by the worker (worker/claim.ts)
+ * and read by the pool's watchdog (pool/claim.ts): Int32 thread id at 0, BigInt64 start ms at 8.
+ */
+export const CLAIM_LAYOUT = { bytes: 16, threadIdAt: 0, startedAtMsAt: 8 } as const;
+
 export interface ZoneTask {
   readonly zone: string;
   readonly endpoint: string;
@@ -30,7 +36,7 @@ export interface CollectTask {
   readonly timeoutMs: number;
   readonly api: ApiOptions;
   readonly logLevel: string;
-  /** Where the worker records its thread and start time for the pool's hang watchdog (see pool/claim.ts). */
+  /** Where the worker records its thread and start time for the pool's hang watchdog (see CLAIM_LAYOUT). */
   readonly claim?: SharedArrayBuffer;
   /** Set by the main thread to cancel this collection (an account removed by a reload; see pool/abort-flag.ts). */
   readonly abort?: SharedArrayBuffer;

@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import { Agent } from 'undici';
 import { collectAccount } from './collect-account.js';
 import { toErrorInfo } from '../ktcloud/errors.js';
-import { markStarted } from '../pool/claim.js';
+import { markStarted } from './claim.js';
 import { createLogger } from '../log.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
 

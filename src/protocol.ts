@@ -13,6 +13,12 @@ import type { Hygiene } from './metrics/label-safety.js';
  */
 export const CLAIM_LAYOUT = { bytes: 16, threadIdAt: 0, startedAtMsAt: 8 } as const;
 
+/**
+ * States of CollectTask.abort, a 4-byte shared Int32 cell: set to `aborted` by the main thread
+ * (pool/abort-flag.ts), to `done` by the worker when the task ended (worker/abort-watch.ts).
+ */
+export const ABORT_STATE = { running: 0, aborted: 1, done: 2 } as const;
+
 export interface ZoneTask {
   readonly zone: string;
   readonly endpoint: string;
@@ -38,7 +44,7 @@ export interface CollectTask {
   readonly logLevel: string;
   /** Where the worker records its thread and start time for the pool's hang watchdog (see CLAIM_LAYOUT). */
   readonly claim?: SharedArrayBuffer;
-  /** Set by the main thread to cancel this collection (an account removed by a reload; see pool/abort-flag.ts). */
+  /** Set by the main thread to cancel this collection (an account removed by a reload; see ABORT_STATE). */
   readonly abort?: SharedArrayBuffer;
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
-import { watchAbortFlag } from '../pool/abort-flag.js';
+import { watchAbortFlag } from './abort-watch.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from './render-snapshot.js';

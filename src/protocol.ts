@@ -103,3 +103,19 @@ export interface CollectResult {
   readonly account: string;
   readonly zones: readonly ZoneOutcome[];
 }
+
+/**
+ * A log record a worker posts to the main thread (worker/log.ts → pool/worker-logs.ts), which
+ * writes it with its own logger: its level, redaction and destination apply. `args` are the
+ * arguments of the pino call as made in the worker (fields object and/or message).
+ */
+export interface WorkerLogRecord {
+  readonly kind: typeof WORKER_LOG;
+  /** pino's numeric level (30 info, 20 debug...). */
+  readonly level: number;
+  /** The worker logger's child bindings: account, zone. */
+  readonly bindings: Readonly<Record<string, unknown>>;
+  readonly args: readonly unknown[];
+}
+
+export const WORKER_LOG = 'ktcloud-worker-log';

@@ -9,10 +9,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
 import { Errors, type ErrorContext, type KtCloudError } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
 import { isAborted } from './abort-flag.js';
 import { createClaim, readClaim } from './claim.js';
+import { isWorkerLogRecord, writeWorkerLog } from './worker-logs.js';
+import { createLogger } from '../log.js';
 
 export interface PoolOptions {
   /** Worker threads. */
@@ -23,6 +26,8 @@ export interface PoolOptions {
   readonly filename?: string;
   /** How long past its timeout a started task may take before its thread counts as hung. Default 5s. */
   readonly hangGraceMs?: number;
+  /** Writes the workers' log records (worker/log.ts). Default: a logger to stdout at info. */
+  readonly log?: Logger;
 }
 
 /** A task whose thread died is tried at most this often. */
@@ -51,6 +56,11 @@ export class CollectorPool {
     });
     // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
     this.piscina.on('error', () => undefined);
+    // Workers post their log records through their parentPort; piscina re-emits them here.
+    const log = opts.log ?? createLogger();
+    this.piscina.on('message', (m: unknown) => {
+      if (isWorkerLogRecord(m)) writeWorkerLog(log, m);
+    });
     // idleTimeout is Infinity, so a thread only goes away when it dies or is terminated.
     this.piscina.on('workerDestroy', () => {
       if (!this.closing) this.threadsReplaced++;

@@ -8,18 +8,18 @@ import { Agent } from 'undici';
 import { collectAccount } from './collect-account.js';
 import { toErrorInfo } from '../ktcloud/errors.js';
 import { markStarted } from './claim.js';
-import { createLogger } from '../log.js';
+import { workerLogger } from './log.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
-const loggers = new Map<string, ReturnType<typeof createLogger>>();
+const loggers = new Map<string, ReturnType<typeof workerLogger>>();
 
 export default async function collect(task: CollectTask): Promise<unknown> {
   const startedAt = Date.now();
   // Tell the pool which thread runs this task and since when, so that a hung thread can be terminated.
   if (task.claim) markStarted(task.claim, threadId, startedAt);
   let log = loggers.get(task.logLevel);
-  if (!log) loggers.set(task.logLevel, (log = createLogger({ level: task.logLevel, name: 'worker' })));
+  if (!log) loggers.set(task.logLevel, (log = workerLogger(task.logLevel)));
   let result: CollectResult;
   try {
     result = await collectAccount(task, startedAt + task.timeoutMs, dispatcher, log.child({ account: task.account }));

@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +11,7 @@ import { REDACT_PATHS } from '../../src/log.js';
 import { CollectorPool } from '../../src/pool/collector-pool.js';
 import type { CollectTask } from '../../src/protocol.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { exporterYaml, parseExposition } from '../support/harness.js';
 
 /**
  * Worker threads log through the main thread's logger: what they log is written to the main
@@ -19,7 +24,14 @@ const FIXTURE = new URL('../fixtures/workers/logging-worker.mjs', import.meta.ur
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ listen: '127.0.0.1:0', accounts: [{ id: CLOUD_ID, password: PASSWORD, zones: { 'DX-M1': { lbs: 2, serversPerLb: 1 } } }] });
+  sim = await startSimulator({
+    listen: '127.0.0.1:0',
+    accounts: [
+      { id: CLOUD_ID, password: PASSWORD, zones: { 'DX-M1': { lbs: 2, serversPerLb: 1 } } },
+      // One server list fails: the worker warns "collection partial".
+      { id: 'partial@example.com', password: 'Pw-Partial-2b7', zones: { 'DX-M1': { lbs: 2, serversPerLb: 1 } }, faults: { failServerListFor: { count: 1 } } },
+    ],
+  });
 });
 afterAll(() => sim.close());
 
@@ -101,4 +113,25 @@ describe('worker logs go through the main logger', () => {
     expect(dest.lines.some((l) => l.msg === 'fixture info record')).toBe(true);
     expect(dest.lines.filter((l) => l.level === 'debug')).toEqual([]);
   });
+});
+
+describe('worker logs in --once mode', () => {
+  it("a worker's warning goes to stderr with the main logger's, and stdout holds nothing but the exposition", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktcloud-worker-log-'));
+    const config = join(dir, 'accounts.yaml');
+    writeFileSync(config, exporterYaml(sim, [{ name: 'partial', zones: ['DX-M1'], id: 'partial@example.com', password: 'Pw-Partial-2b7' }], 'interval: 1m\ntimeout: 10s\napi: { retries: 0 }'));
+    const bin = new URL('../../bin/ktcloud-lb-exporter', import.meta.url).pathname;
+    // Not spawnSync: the simulator answers from this process's event loop.
+    const child = spawn(process.execPath, [bin, '--once', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = { stdout: '', stderr: '', status: null as number | null };
+    child.stdout.on('data', (d: Buffer) => (r.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
+    r.status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(r.status).toBe(0);
+    const warning = r.stderr.split('\n').find((l) => l.includes('collection partial'));
+    expect(warning && JSON.parse(warning)).toMatchObject({ level: 'warn', module: 'worker', account: 'partial', zone: 'DX-M1', failedLbs: 1 });
+    // Every stdout line is exposition: parseExposition throws on any other line.
+    expect(() => parseExposition(r.stdout)).not.toThrow();
+    expect(r.stdout).toContain('ktcloud_account_up{account="partial",zone="DX-M1"} 1');
+  }, 30_000);
 });

@@ -17,7 +17,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { LoadBalancer, WebServer } from '../src/ktcloud/parse.js';
 import { Exposition } from '../src/metrics/exposition.js';
 import { renderHealth } from '../src/metrics/render-health.js';
-import { renderSnapshot } from '../src/metrics/render-snapshot.js';
+import { renderSnapshot } from '../src/worker/render-snapshot.js';
 import type { CollectResult } from '../src/protocol.js';
 import { Store } from '../src/state/store.js';
 import { ZONES } from './tiers.js';

@@ -76,7 +76,7 @@ export class App {
     this.shard = o.shard ?? SINGLE_SHARD;
     const config = o.config;
     collectDefaultMetrics({ register: this.processRegistry });
-    this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs });
+    this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs, log: o.log });
     this.exposition = new Exposition(this.store, () => this.renderHealth(), this.processRegistry);
     this.exporter = new Scheduler(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
     this.http = createHttpServer({

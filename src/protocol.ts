@@ -7,6 +7,18 @@ import type { ErrorInfo } from './ktcloud/errors.js';
 import type { TokenInfo } from './ktcloud/client.js';
 import type { Hygiene } from './metrics/label-safety.js';
 
+/**
+ * Layout of CollectTask.claim, the 16-byte shared cell written by the worker (worker/claim.ts)
+ * and read by the pool's watchdog (pool/claim.ts): Int32 thread id at 0, BigInt64 start ms at 8.
+ */
+export const CLAIM_LAYOUT = { bytes: 16, threadIdAt: 0, startedAtMsAt: 8 } as const;
+
+/**
+ * States of CollectTask.abort, a 4-byte shared Int32 cell: set to `aborted` by the main thread
+ * (pool/abort-flag.ts), to `done` by the worker when the task ended (worker/abort-watch.ts).
+ */
+export const ABORT_STATE = { running: 0, aborted: 1, done: 2 } as const;
+
 export interface ZoneTask {
   readonly zone: string;
   readonly endpoint: string;
@@ -30,9 +42,9 @@ export interface CollectTask {
   readonly timeoutMs: number;
   readonly api: ApiOptions;
   readonly logLevel: string;
-  /** Where the worker records its thread and start time for the pool's hang watchdog (see pool/claim.ts). */
+  /** Where the worker records its thread and start time for the pool's hang watchdog (see CLAIM_LAYOUT). */
   readonly claim?: SharedArrayBuffer;
-  /** Set by the main thread to cancel this collection (an account removed by a reload; see pool/abort-flag.ts). */
+  /** Set by the main thread to cancel this collection (an account removed by a reload; see ABORT_STATE). */
   readonly abort?: SharedArrayBuffer;
   /** Which LBs are exported, by name (config/lb-filter.ts); absent: all. */
   readonly lbFilter?: LbFilter;
@@ -99,3 +111,19 @@ export interface CollectResult {
   readonly account: string;
   readonly zones: readonly ZoneOutcome[];
 }
+
+/**
+ * A log record a worker posts to the main thread (worker/log.ts → pool/worker-logs.ts), which
+ * writes it with its own logger: its level, redaction and destination apply. `args` are the
+ * arguments of the pino call as made in the worker (fields object and/or message).
+ */
+export interface WorkerLogRecord {
+  readonly kind: typeof WORKER_LOG;
+  /** pino's numeric level (30 info, 20 debug...). */
+  readonly level: number;
+  /** The worker logger's child bindings: account, zone. */
+  readonly bindings: Readonly<Record<string, unknown>>;
+  readonly args: readonly unknown[];
+}
+
+export const WORKER_LOG = 'ktcloud-worker-log';

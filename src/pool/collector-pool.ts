@@ -9,20 +9,25 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
 import { Errors, type ErrorContext, type KtCloudError } from '../ktcloud/errors.js';
 import type { CollectResult, CollectTask } from '../protocol.js';
 import { isAborted } from './abort-flag.js';
 import { createClaim, readClaim } from './claim.js';
+import { isWorkerLogRecord, writeWorkerLog } from './worker-logs.js';
+import { createLogger } from '../log.js';
 
 export interface PoolOptions {
   /** Worker threads. */
   readonly workers: number;
   /** Collections one thread runs at once. Default 32. */
   readonly tasksPerWorker?: number;
-  /** Worker module; default the compiled workers/collect.js. Tests pass fixtures. */
+  /** Worker module; default the compiled src/worker/entry.js. Tests pass fixtures. */
   readonly filename?: string;
   /** How long past its timeout a started task may take before its thread counts as hung. Default 5s. */
   readonly hangGraceMs?: number;
+  /** Writes the workers' log records (worker/log.ts). Default: a logger to stdout at info. */
+  readonly log?: Logger;
 }
 
 /** A task whose thread died is tried at most this often. */
@@ -51,6 +56,11 @@ export class CollectorPool {
     });
     // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
     this.piscina.on('error', () => undefined);
+    // Workers post their log records through their parentPort; piscina re-emits them here.
+    const log = opts.log ?? createLogger();
+    this.piscina.on('message', (m: unknown) => {
+      if (isWorkerLogRecord(m)) writeWorkerLog(log, m);
+    });
     // idleTimeout is Infinity, so a thread only goes away when it dies or is terminated.
     this.piscina.on('workerDestroy', () => {
       if (!this.closing) this.threadsReplaced++;
@@ -134,11 +144,11 @@ function failure(task: CollectTask, make: (c: ErrorContext) => KtCloudError): Co
   };
 }
 
-/** dist/workers/collect.js, whether this module runs compiled (dist/src/pool) or as source (src/pool). */
+/** dist/src/worker/entry.js, whether this module runs compiled (dist/src/pool) or as source (src/pool). */
 export function defaultWorkerFile(): string {
-  const compiled = fileURLToPath(new URL('../../workers/collect.js', import.meta.url));
+  const compiled = fileURLToPath(new URL('../worker/entry.js', import.meta.url));
   if (existsSync(compiled)) return compiled;
-  const fromSource = fileURLToPath(new URL('../../dist/workers/collect.js', import.meta.url));
+  const fromSource = fileURLToPath(new URL('../../dist/src/worker/entry.js', import.meta.url));
   if (existsSync(fromSource)) return fromSource;
   throw new Error(`worker file not found at ${compiled} or ${fromSource}; run \`npm run build\``);
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoadBalancer, WebServer } from '../../src/ktcloud/parse.js';
 import { Exposition } from '../../src/metrics/exposition.js';
 import { LB_FAMILIES, LB_FAMILY_ORDER } from '../../src/metrics/families.js';
-import { renderSnapshot } from '../../src/metrics/render-snapshot.js';
+import { renderSnapshot } from '../../src/worker/render-snapshot.js';
 import { familyHeader } from '../../src/metrics/text.js';
 import type { CollectResult } from '../../src/protocol.js';
 import { Store } from '../../src/state/store.js';

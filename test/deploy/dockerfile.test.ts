@@ -119,7 +119,7 @@ describe('Dockerfile', () => {
       }
     }
     // What `COPY . .` + `npm run build` need must reach the build.
-    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/main.ts', 'workers/collect.ts', 'bin/ktcloud-lb-exporter']) {
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/main.ts', 'src/worker/entry.ts', 'bin/ktcloud-lb-exporter']) {
       expect(ignored(dockerignore, needed), needed).toBe(false);
     }
   });

@@ -4,9 +4,9 @@
  */
 import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
 import type { RenderedSnapshot } from '../protocol.js';
-import { LB_FAMILIES as F, LB_FAMILY_ORDER, PER_SERVER_KEYS, type LbFamilyKey } from './families.js';
-import { capLabel } from './label-safety.js';
-import { escapeLabelValue as esc, formatValue } from './text.js';
+import { LB_FAMILIES as F, LB_FAMILY_ORDER, PER_SERVER_KEYS, type LbFamilyKey } from '../metrics/families.js';
+import { capLabel } from '../metrics/label-safety.js';
+import { escapeLabelValue as esc, formatValue } from '../metrics/text.js';
 
 const NONE: ReadonlySet<string> = new Set();
 

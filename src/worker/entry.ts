@@ -5,21 +5,21 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { Agent } from 'undici';
-import { collectAccount } from '../src/collect/collect-account.js';
-import { toErrorInfo } from '../src/ktcloud/errors.js';
-import { markStarted } from '../src/pool/claim.js';
-import { createLogger } from '../src/log.js';
-import type { CollectResult, CollectTask } from '../src/protocol.js';
+import { collectAccount } from './collect-account.js';
+import { toErrorInfo } from '../ktcloud/errors.js';
+import { markStarted } from './claim.js';
+import { workerLogger } from './log.js';
+import type { CollectResult, CollectTask } from '../protocol.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
-const loggers = new Map<string, ReturnType<typeof createLogger>>();
+const loggers = new Map<string, ReturnType<typeof workerLogger>>();
 
 export default async function collect(task: CollectTask): Promise<unknown> {
   const startedAt = Date.now();
   // Tell the pool which thread runs this task and since when, so that a hung thread can be terminated.
   if (task.claim) markStarted(task.claim, threadId, startedAt);
   let log = loggers.get(task.logLevel);
-  if (!log) loggers.set(task.logLevel, (log = createLogger({ level: task.logLevel, name: 'worker' })));
+  if (!log) loggers.set(task.logLevel, (log = workerLogger(task.logLevel)));
   let result: CollectResult;
   try {
     result = await collectAccount(task, startedAt + task.timeoutMs, dispatcher, log.child({ account: task.account }));

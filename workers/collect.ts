@@ -4,7 +4,7 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
-import { Agent } from 'undici';
+import { Agent } from '../src/ktcloud/http-request.js';
 import { collectAccount } from '../src/collect/collect-account.js';
 import { markStarted } from '../src/pool/claim.js';
 import { createLogger } from '../src/log.js';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitFunction } from 'p-limit';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './http-request.js';
 import type { ApiOptions } from '../config/types.js';
 import { Errors, httpError, KtCloudError, type ErrorContext } from './errors.js';
 import { errorDetail, jsonProblem, MAX_JSON_DEPTH, nestingExceeds } from './answer.js';

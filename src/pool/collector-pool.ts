@@ -33,6 +33,14 @@ export interface PoolOptions {
 /** A task whose thread died is tried at most this often. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * Young generation of each worker thread, in MB: V8 sizes it at three semi-spaces, so 1 MB semi-spaces.
+ * A collection allocates in bursts (JSON bodies, rendered lines) that die young; V8's default
+ * lets the semi-spaces grow to 16 MB each and keeps them, ~20 MB of RSS per thread. The
+ * scavenges this small size adds are short: little survives them. BENCHMARKS.md "Memory: where it goes".
+ */
+const WORKER_YOUNG_GENERATION_MB = 3;
+
 export class CollectorPool {
   private readonly piscina: Piscina;
   private readonly graceMs: number;
@@ -53,6 +61,7 @@ export class CollectorPool {
       idleTimeout: Infinity,
       // Tasks await timers and sockets between their steps; message passing keeps workers' loops free.
       atomics: 'disabled',
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
     this.piscina.on('error', () => undefined);

@@ -4,7 +4,7 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { threadId } from 'node:worker_threads';
-import { Agent } from 'undici';
+import { Agent } from '../ktcloud/http-request.js';
 import { collectAccount } from './collect-account.js';
 import { toErrorInfo } from '../ktcloud/errors.js';
 import { markStarted } from './claim.js';

@@ -22,7 +22,7 @@ export interface ExporterState {
   readonly nextAttempts?: ReadonlyArray<readonly [string, number]>;
 }
 
-export function renderHealth(store: Store, st: ExporterState): string {
+export function renderHealth(store: Pick<Store, 'all'>, st: ExporterState): string {
   const zones = [...store.all()];
   let out = '';
   const family = (f: FamilyDef, rows: (z: ZoneState) => Array<[string[], number]>) => {

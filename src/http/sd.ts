@@ -5,9 +5,10 @@
  * Labels of each group:
  *  - `__param_account`: Prometheus turns it into the `account` URL parameter of the scrape;
  *  - `account`: a target label, so `up`, `scrape_duration_seconds` and `scrape_samples_scraped`
- *    are per account. Every series of the body carries the same `account` value, so with
- *    `honor_labels: false` nothing is renamed to `exported_account` (it would be only if the
- *    values differed);
+ *    are per account, and the series without an account label (build info, process metrics)
+ *    get it too. Scrape with `honor_labels: true`: the series' own `account` is the same value,
+ *    yet with `honor_labels: false` Prometheus (2.42, checked in test/e2e/per-account-sd.test.ts)
+ *    copies it into `exported_account` on every series whenever the target has the label;
  *  - `__meta_ktcloud_zones` (the account's zones, comma-separated) and `__meta_ktcloud_shard`:
  *    for relabelling only, dropped after it. A plain `zones` target label would be stamped on
  *    every series and rename all of them whenever a zone is added; a `zone` label would

@@ -159,6 +159,15 @@ describeWith([KUBECTL], 'per-account-targets component', () => {
     expect(sc.spec.relabelings[0]).toEqual({ targetLabel: 'namespace', replacement: 'NAMESPACE' });
   });
 
+  it('is what the README shows: its prod patch and its keep regex are the ones rendered here', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## One scrape target per account'));
+    const block = /# k8s-manifests\/overlays\/prod\/per-account-targets-patch\.yaml[^\n]*\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(block).toBe(overlayPatch(ENVS.prod.namespace, ENVS.prod.replicas).split('\n').slice(1).join('\n'));
+    const keep = find(withComponent('prod'), 'ServiceMonitor', NAME).spec.endpoints[0].metricRelabelings[0].regex;
+    expect(section).toContain(`regex: ${keep}\n`);
+  });
+
   it('is off unless included: the shipped overlays have no ScrapeConfig and no --web.external-address', () => {
     for (const env of ENV_NAMES) {
       const objects = kustomize(`k8s-manifests/overlays/${env}`);

@@ -40,8 +40,11 @@ export const PER_ACCOUNT_HEALTH_FAMILIES: ReadonlySet<string> = new Set([
   HEALTH_FAMILIES.exporterInfo.name,
 ]);
 
-/** Cached compressed bodies at most (per account list and format); the oldest is dropped first. */
-const MAX_CACHED = 1024;
+/**
+ * Cached compressed bodies at most (per account list and format), beyond two per owned account
+ * (both formats); the least recently used is dropped first. Removed accounts' entries age out.
+ */
+const SPARE_CACHED = 64;
 
 /** Health text (text 0.0.4) of the given zones; the app renders it as for the full body. */
 export type RenderHealthOf = (zones: readonly ZoneState[], accounts: ReadonlySet<string>) => string;
@@ -88,7 +91,7 @@ export class AccountBodies {
     const key = `${format}\0${accounts.join('\0')}`;
     return {
       plain: () => [...lb, Buffer.from(health), p.plain],
-      gzip: () => gzipParts(this.cache, key, snapshots, health, lb, p),
+      gzip: () => gzipParts(this.cache, () => SPARE_CACHED + 2 * this.store.accounts().length, key, snapshots, health, lb, p),
     };
   }
 
@@ -110,6 +113,7 @@ function lbParts(snapshots: readonly Snapshot[], format: Format): Uint8Array[] {
 
 async function gzipParts(
   cache: Map<string, Cached>,
+  limit: () => number,
   key: string,
   snapshots: readonly Snapshot[],
   health: string,
@@ -123,11 +127,15 @@ async function gzipParts(
     c = { snapshots, health, segment };
     // A failed compression must not stay cached.
     segment.catch(() => cache.get(key) === c && cache.delete(key));
+    cache.delete(key);
+    cache.set(key, c);
+    const max = limit();
+    while (cache.size > max) cache.delete(cache.keys().next().value!);
+  } else {
+    // Most recently used last; the first entry is the least recently used.
+    cache.delete(key);
+    cache.set(key, c);
   }
-  // Most recently used last; the first entry is the oldest.
-  cache.delete(key);
-  cache.set(key, c);
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
   const body = await c.segment;
   const crc = crc32Combine(body.crc, p.segment.crc, p.segment.size);
   return [GZIP_HEADER, body.deflated, p.segment.deflated, gzipTrailer(crc, body.size + p.segment.size)];

@@ -124,6 +124,14 @@ describe('/metrics?account=', () => {
     expect(gz.headers.vary).toBe('Accept-Encoding, Accept');
     expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
     expect(ktcloud(oneMember(gz.body))).toBe(ktcloud(plain.body.toString()));
+    // Unchanged account: the compressed account part is the cached buffer itself.
+    const segmentNow = async () => {
+      const b = await s.app.accountBodies.parts(['big'], 'text');
+      if ('unknown' in b) throw new Error('unknown');
+      return (await b.gzip())[1];
+    };
+    const cached = await segmentNow();
+    expect(await segmentNow()).toBe(cached);
 
     const lbId = parseExposition(plain.body.toString()).find((x) => x.name === 'ktcloud_lb_info' && x.value === 1)!.labels.lb_id!;
     s.sim.setLbState('big@example.com', 'DX-M1', Number(lbId), 'DOWN');
@@ -132,6 +140,7 @@ describe('/metrics?account=', () => {
     const info = parseExposition(after).find((x) => x.name === 'ktcloud_lb_info' && x.labels.lb_id === lbId)!;
     expect(info.value).toBe(0);
     expect(ktcloud(after)).toBe(ktcloud((await raw('/metrics?account=big', { 'accept-encoding': 'identity' })).body.toString()));
+    expect(await segmentNow()).not.toBe(cached);
   });
 
   it('negotiates OpenMetrics like /metrics: metadata rewritten, # EOF last, gzip and identity alike', async () => {

@@ -11,13 +11,14 @@ import { buildAccountsView } from './http/accounts-view.js';
 import { createHttpServer } from './http/server.js';
 import { DEFAULT_MAX_CONNECTIONS } from './http/sockets.js';
 import { LiveWebConfig } from './http/web-config-live.js';
+import { AccountBodies } from './metrics/account-body.js';
 import { Exposition } from './metrics/exposition.js';
 import { renderHealth } from './metrics/render-health.js';
 import { CollectorPool } from './pool/collector-pool.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { SINGLE_SHARD, type ShardSpec } from './shard.js';
 import { listenError } from './startup-error.js';
-import { Store } from './state/store.js';
+import { Store, type ZoneState } from './state/store.js';
 import { BUILD_INFO, VERSION } from './version.js';
 import { ChangeWatcher } from './watch.js';
 
@@ -40,6 +41,8 @@ export interface AppOptions {
   readonly enableLifecycle?: boolean;
   /** Open HTTP connections at most. Default 64. */
   readonly maxConnections?: number;
+  /** HOST:PORT that /sd gives Prometheus as the target (--web.external-address). Default: the listen address. */
+  readonly externalAddress?: string;
 }
 
 export interface ReloadOutcome {
@@ -54,6 +57,8 @@ export class App {
   readonly store = new Store();
   readonly pool: CollectorPool;
   readonly exposition: Exposition;
+  /** /metrics?account= bodies. */
+  readonly accountBodies: AccountBodies;
   /** The collection runtime (named `exporter` for the callers that predate src/schedule). */
   readonly exporter: Scheduler;
   readonly http: FastifyInstance;
@@ -78,10 +83,25 @@ export class App {
     collectDefaultMetrics({ register: this.processRegistry });
     this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs, log: o.log });
     this.exposition = new Exposition(this.store, () => this.renderHealth(), this.processRegistry);
+    this.accountBodies = new AccountBodies(this.store, (zones, accounts) => this.renderHealth(zones, accounts), this.exposition.process);
     this.exporter = new Scheduler(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
     this.http = createHttpServer({
       log: o.log,
       exposition: this.exposition,
+      perAccount: {
+        bodies: this.accountBodies,
+        sd: {
+          store: this.store,
+          externalAddress: o.externalAddress,
+          // The port really bound (the config may say 0), the host as configured.
+          listen: () => {
+            const bound = this.http.server.address();
+            const c = this.exporter.currentConfig.listen;
+            return { host: c.host, port: bound && typeof bound === 'object' ? bound.port : c.port };
+          },
+          shard: this.shard.index,
+        },
+      },
       isReady: () => this.exporter.isReady(),
       accountsView: () =>
         buildAccountsView(this.store, {
@@ -164,9 +184,11 @@ export class App {
     return { ok: true, ...diff };
   }
 
-  private renderHealth(): string {
+  /** Health and exporter families of every zone, or of `zones` only (a per-account body; accounts: theirs). */
+  private renderHealth(zones?: readonly ZoneState[], accounts?: ReadonlySet<string>): string {
     const c = this.exporter.currentConfig;
-    return renderHealth(this.store, {
+    const nextAttempts = this.exporter.nextAttempts();
+    return renderHealth(zones ? { all: () => zones.values() } : this.store, {
       version: VERSION,
       port: this.boundPort ?? c.listen.port,
       intervalMs: c.intervalMs,
@@ -176,9 +198,9 @@ export class App {
       pool: { threadsReplaced: this.pool.threadsReplaced, tasksRerun: this.pool.tasksRerun },
       configuredAccounts: c.accounts.length,
       build: BUILD_INFO,
-      nextAttempts: this.exporter.nextAttempts(),
+      nextAttempts: accounts ? nextAttempts.filter(([a]) => accounts.has(a)) : nextAttempts,
       zoneRequestLimits: [...new Set([...this.store.all()].map((z) => z.zone))].flatMap((z) => (c.zones[z] ? [[z, c.zones[z].requestsPerSecond] as const] : [])),
-      discoveries: this.exporter.discoveries(),
+      discoveries: accounts ? this.exporter.discoveries().filter(([a]) => accounts.has(a)) : this.exporter.discoveries(),
     });
   }
 

@@ -22,6 +22,10 @@ Options:
                             file changes reload without it
   --web.max-connections N   open HTTP connections at most (env KTCLOUD_WEB_MAX_CONNECTIONS; default 64);
                             beyond it the oldest connection without a request in progress is closed
+  --web.external-address HOST:PORT
+                            the address /sd gives Prometheus for this replica's per-account targets
+                            (env KTCLOUD_WEB_EXTERNAL_ADDRESS; default: the listen address, or the
+                            host /sd was asked on when listening on 0.0.0.0)
   --check-config            validate the config (and the web config), print a summary without secrets,
                             exit 0 or 1
   --once                    collect every account once, print the metrics to stdout, exit 1 if any failed
@@ -37,6 +41,7 @@ export interface CliOptions {
   readonly webConfigFile?: string;
   readonly enableLifecycle: boolean;
   readonly maxConnections: number;
+  readonly externalAddress?: string;
   readonly checkConfig: boolean;
   readonly once: boolean;
   readonly help: boolean;
@@ -61,6 +66,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
         'web.config.file': { type: 'string' },
         'web.enable-lifecycle': { type: 'boolean', default: false },
         'web.max-connections': { type: 'string' },
+        'web.external-address': { type: 'string' },
         'check-config': { type: 'boolean', default: false },
         once: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -89,8 +95,11 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
   const maxConnections = int('--web.max-connections', values['web.max-connections'] ?? env.KTCLOUD_WEB_MAX_CONNECTIONS ?? String(DEFAULT_MAX_CONNECTIONS));
   if (maxConnections < 1) throw new UsageError('--web.max-connections must be at least 1');
   const webConfigFile = values['web.config.file'] ?? (env.KTCLOUD_WEB_CONFIG || undefined);
+  const externalAddress = (values['web.external-address'] ?? env.KTCLOUD_WEB_EXTERNAL_ADDRESS ?? '').trim() || undefined;
+  if (externalAddress !== undefined) checkHostPort('--web.external-address', externalAddress);
   return {
     config: values.config,
+    externalAddress,
     webConfigFile,
     enableLifecycle: values['web.enable-lifecycle']! || lifecycleEnv === 'true' || lifecycleEnv === '1',
     maxConnections,
@@ -102,6 +111,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliOp
     help: values.help!,
     version: values.version!,
   };
+}
+
+/** HOST:PORT or [v6]:PORT with a host (Prometheus needs somewhere to connect) and a port 1-65535. */
+function checkHostPort(flag: string, text: string): void {
+  const m = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`${flag}: "${text}" is not HOST:PORT (e.g. 10.0.0.7:9105)`);
 }
 
 function int(flag: string, text: string): number {

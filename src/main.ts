@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     webConfigFile: cli.once ? undefined : cli.webConfigFile,
     enableLifecycle: cli.enableLifecycle,
     maxConnections: cli.maxConnections,
+    externalAddress: cli.externalAddress,
   });
 
   if (cli.once) {

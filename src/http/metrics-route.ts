@@ -8,9 +8,13 @@
  *    0.0.4; a client that accepts neither still gets text 0.0.4, as Go's promhttp does.
  *  - Accept-Encoding: gzip when acceptable and not less preferred than identity; 406 when not
  *    even identity is (`identity;q=0` without gzip).
+ *
+ * `?account=NAME` (repeatable) serves those accounts only (metrics/account-body.ts), negotiated
+ * the same way; a name this replica does not collect is a 404 that names it and no other.
  */
 import type { FastifyInstance } from 'fastify';
 import Negotiator from 'negotiator';
+import type { AccountBodies } from '../metrics/account-body.js';
 import type { Exposition } from '../metrics/exposition.js';
 import { CONTENT_TYPES, type Format } from '../metrics/openmetrics.js';
 
@@ -30,8 +34,11 @@ const OFFERED_TYPES = OFFERS.map(([t]) => t);
 const ENCODINGS = ['gzip', 'identity'];
 const VARY = 'Accept-Encoding, Accept';
 
-export function registerMetricsRoute(app: FastifyInstance, exposition: Exposition): void {
-  app.get('/metrics', async (req, reply) => {
+/** Longest account name echoed in a 404 (the name comes from the URL). */
+const MAX_ECHO = 200;
+
+export function registerMetricsRoute(app: FastifyInstance, exposition: Exposition, accountBodies?: AccountBodies): void {
+  app.get<{ Querystring: { account?: string | string[] } }>('/metrics', async (req, reply) => {
     const negotiator = new Negotiator(req.raw);
     const encoding = negotiator.encoding(ENCODINGS);
     if (!encoding) {
@@ -44,9 +51,23 @@ export function registerMetricsRoute(app: FastifyInstance, exposition: Expositio
     const offered = negotiator.mediaType(OFFERED_TYPES);
     const format = offered === undefined ? 'text' : OFFERS[OFFERED_TYPES.indexOf(offered)]![1];
     const type = CONTENT_TYPES[format];
-    const parts = await exposition.parts(format);
     const gzip = encoding === 'gzip';
-    const bufs = gzip ? parts.gzip : parts.plain;
+    let bufs: readonly Uint8Array[];
+    const asked = req.query.account;
+    if (asked !== undefined && accountBodies) {
+      const body = await accountBodies.parts([...new Set(Array.isArray(asked) ? asked : [asked])], format);
+      if ('unknown' in body) {
+        return reply
+          .code(404)
+          .header('vary', VARY)
+          .type('text/plain; charset=utf-8')
+          .send(`account ${JSON.stringify(body.unknown.slice(0, MAX_ECHO))} is not collected by this replica\n`);
+      }
+      bufs = gzip ? await body.gzip() : body.plain();
+    } else {
+      const parts = await exposition.parts(format);
+      bufs = gzip ? parts.gzip : parts.plain;
+    }
     let length = 0;
     for (const b of bufs) length += b.length;
     reply.hijack();

@@ -5,11 +5,14 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { hostname } from 'node:os';
+import type { AccountBodies } from '../metrics/account-body.js';
 import type { Exposition } from '../metrics/exposition.js';
 import { renderAccountsPage } from './accounts-page.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import type { AccountsView } from './accounts-view.js';
 import { registerPageAssets } from './page-assets.js';
+import { registerSdRoute, type SdDeps } from './sd.js';
 import { guardSockets, HTTP_TIMEOUTS } from './sockets.js';
 import type { WebState } from './web-config-live.js';
 import type { TlsServerOptions } from './web-config-tls.js';
@@ -17,6 +20,8 @@ import type { TlsServerOptions } from './web-config-tls.js';
 export interface HttpDeps {
   readonly log: Logger;
   readonly exposition: Exposition;
+  /** /metrics?account= bodies and /sd (one scrape target per account); absent: neither is served. */
+  readonly perAccount?: { readonly bodies: AccountBodies; readonly sd: SdDeps };
   readonly isReady: () => boolean;
   readonly accountsView: () => AccountsView;
   readonly reload: () => Promise<{ ok: boolean; error?: string; added?: string[]; removed?: string[]; changed?: string[] }>;
@@ -56,7 +61,8 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
     }
   });
 
-  registerMetricsRoute(app, d.exposition);
+  registerMetricsRoute(app, d.exposition, d.perAccount?.bodies);
+  if (d.perAccount) registerSdRoute(app, d.perAccount.sd, hostname());
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -102,7 +108,8 @@ export function createHttpServer(d: HttpDeps): FastifyInstance {
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}code{font-size:90%}</style></head>
 <body><h1>KT Cloud LB Exporter</h1><p>Version <code>${escapeHtml(d.version)}</code></p>
 <ul>
-<li><a href="metrics">/metrics</a>: Prometheus metrics of every account</li>
+<li><a href="metrics">/metrics</a>: Prometheus metrics of every account (<code>?account=NAME</code>: of one)</li>
+<li><a href="sd">/sd</a>: Prometheus HTTP service discovery, one target per account</li>
 <li><a href="accounts">/accounts</a>: health of every account (<a href="accounts?format=json">JSON</a>)</li>
 <li><a href="healthz">/healthz</a> (<a href="-/healthy">/-/healthy</a>): the process is alive</li>
 <li><a href="readyz">/readyz</a> (<a href="-/ready">/-/ready</a>): every account has been collected once</li>

@@ -174,7 +174,7 @@ export class Form {
 const HEADERS = new Map<Format, { plain: Buffer[]; segments: Segment[] }>();
 
 /** The LB family headers in `format`, as bytes and as segments (made once per process). */
-function headersOf(format: Format): { plain: Buffer[]; segments: Segment[] } {
+export function headersOf(format: Format): { plain: Buffer[]; segments: Segment[] } {
   let h = HEADERS.get(format);
   if (!h) {
     const plain = LB_FAMILY_ORDER.map((key) => {

@@ -43,7 +43,8 @@ export class Exposition {
   private groups: Group[] = [];
   /** Formats built at every rebuild. */
   private readonly formats = new Set<Format>(['text']);
-  private readonly process: ProcessMetrics;
+  /** Also appended to the per-account bodies (account-body.ts). */
+  readonly process: ProcessMetrics;
 
   constructor(
     private readonly store: Store,

@@ -26,7 +26,7 @@ export interface ExporterState {
   readonly discoveries?: ReadonlyArray<readonly [string, { readonly zones: readonly string[]; readonly discoveredAtMs: number | null; readonly authFailed: readonly string[] }]>;
 }
 
-export function renderHealth(store: Store, st: ExporterState): string {
+export function renderHealth(store: Pick<Store, 'all'>, st: ExporterState): string {
   const zones = [...store.all()];
   let out = '';
   const family = (f: FamilyDef, rows: (z: ZoneState) => Array<[string[], number]>) => {

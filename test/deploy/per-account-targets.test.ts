@@ -111,7 +111,8 @@ describeWith([KUBECTL], 'per-account-targets component', () => {
         { sourceLabels: ['__meta_ktcloud_shard'], targetLabel: 'pod', replacement: `${NAME}-$1` },
       ]);
       const sm = find(withComponent(env), 'ServiceMonitor', NAME);
-      expect(sc.metadata.labels.release).toBe(sm.metadata.labels.release);
+      expect(sc.metadata.labels?.release).toBe(sm.metadata.labels?.release);
+      expect(sc.metadata.labels?.release).toBeTruthy();
       expect(sc.spec.scrapeInterval).toBe(sm.spec.endpoints[0].interval);
       expect(seconds(sc.spec.scrapeTimeout)).toBeLessThanOrEqual(seconds(sc.spec.scrapeInterval));
     });

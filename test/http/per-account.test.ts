@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as zc, gunzipSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccountConfig as SimAccount } from '@ktcloud-lb-exporter/simulator';
 import { AccountBodies } from '../../src/metrics/account-body.js';
 import { parseExposition, startStack, type Running, type Sample } from '../support/harness.js';
 import { checkMetrics } from '../support/promtool.js';
@@ -18,7 +19,7 @@ import { requireTool } from '../support/tools.js';
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
-const SIM_ACCOUNTS = [
+const SIM_ACCOUNTS: SimAccount[] = [
   { id: 'big@example.com', password: 'pw-big', zones: { 'DX-M1': { lbs: 20, serversPerLb: 4 } } },
   { id: 'two@example.com', password: 'pw-two', zones: { 'DX-M1': { lbs: 3, serversPerLb: 2 }, 'DX-G': { lbs: 2, serversPerLb: 1 } } },
   { id: 'other@example.com', password: 'pw-other', zones: { 'DX-G': { lbs: 4, serversPerLb: 2 } } },

@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # ktcloud-lb-exporter image. Build: docker build -t registry.example.com/ktcloud/ktcloud-lb-exporter:<tag> .
 # The runtime holds what package.json "files" publishes (bin, the exporter's dist/src and
-# dist/workers) plus production dependencies: no compiler, no sources, no dev dependencies, no
+# dist/build-info.json) plus production dependencies: no compiler, no sources, no dev dependencies, no
 # npm cache, and none of the other workspaces (packages/simulator, bench) or scripts.
 
 # Node.js 24 LTS on Debian 12, in both stages (keep them equal). Pinned by tag;
@@ -34,7 +34,6 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
-COPY --from=build /app/dist/workers ./dist/workers
 COPY --from=build /app/dist/build-info.json ./dist/build-info.json
 COPY --from=build /app/bin ./bin
 # Numeric UID/GID (no /etc/passwd entry needed), so Kubernetes runAsNonRoot can verify it;

@@ -132,7 +132,7 @@ describe('Dockerfile', () => {
     });
     // dist/ also holds dist/scripts and dist/bench (built for the demo and the benchmark): the
     // image takes the exporter's folders and build info only, and no workspace package.
-    expect(sources.sort()).toEqual(['bin', 'dist/build-info.json', 'dist/src', 'dist/workers', 'node_modules', 'package.json']);
+    expect(sources.sort()).toEqual(['bin', 'dist/build-info.json', 'dist/src', 'node_modules', 'package.json']);
     // dist is produced by the build: tsc's outDir; the rest exists in the repository.
     expect(JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.outDir).toBe('dist');
     for (const s of ['bin', 'package.json']) expect(existsSync(join(ROOT, s)), s).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * The image's command line, run from a copy of what the runtime stage holds (/app: package.json,
- * dist/src, dist/workers, dist/build-info.json, bin, node_modules) with the image's ENTRYPOINT
+ * dist/src, dist/build-info.json, bin, node_modules) with the image's ENTRYPOINT
  * and no CMD: the config modes a user reaches with `docker run IMAGE [args]`. There is no Docker
  * engine here; CI's image job builds the real image. Needs `npm run build` first (dist/).
  */
@@ -20,7 +20,7 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist/src/main.js'))) throw new Error('run `npm run build` first: the image runs dist/');
   app = mkdtempSync(join(tmpdir(), 'ktcloud-image-'));
   // What the runtime stage copies (test/deploy/dockerfile.test.ts holds the Dockerfile to this list).
-  for (const f of ['package.json', 'dist/src', 'dist/workers', 'dist/build-info.json', 'bin']) cpSync(join(ROOT, f), join(app, f), { recursive: true });
+  for (const f of ['package.json', 'dist/src', 'dist/build-info.json', 'bin']) cpSync(join(ROOT, f), join(app, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
 });
 afterAll(() => rmSync(app, { recursive: true, force: true }));

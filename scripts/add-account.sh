@@ -2,7 +2,7 @@
 # Adds (or rotates) one KT Cloud account of ktcloud-lb-exporter on Kubernetes: one Secret, no
 # edit in git, no pod restart.
 #
-#   CLOUD_ID=... CLOUD_PASSWORD=... scripts/add-account.sh NAME --zones ZONE[,ZONE...] [--namespace NS] [--dry-run]
+#   CLOUD_ID=... CLOUD_PASSWORD=... scripts/add-account.sh NAME --zones ZONE[,ZONE...]|auto [--namespace NS] [--dry-run]
 #
 # The exporter's projected volume pre-declares optional slots ktcloud-account-00 ... -63
 # (k8s-manifests/accounts/secrets.yaml). The script lists the Secrets of NS (default monitoring)
@@ -27,9 +27,10 @@ set -euo pipefail
 
 usage() {
   cat >&2 <<'EOF'
-usage: scripts/add-account.sh NAME --zones ZONE[,ZONE...] [--namespace NS] [--dry-run]
+usage: scripts/add-account.sh NAME --zones ZONE[,ZONE...]|auto [--namespace NS] [--dry-run]
   NAME          the account's name, its `account` label (lowercase letters, digits, "-")
-  --zones       comma-separated KT Cloud zones: DX-M1, DX-Central, DX-DCN-CJ, DX-G, DX-G-YS
+  --zones       comma-separated KT Cloud zones: DX-M1, DX-Central, DX-DCN-CJ, DX-G, DX-G-YS;
+                or auto (the exporter discovers the zones with load balancers)
   --namespace   where the exporter runs (default monitoring; dev: monitoring-dev)
   --dry-run (or DRY_RUN=1) prints the commands instead of running them
   credentials: environment CLOUD_ID and CLOUD_PASSWORD, or prompted on a terminal
@@ -75,6 +76,8 @@ if [[ ! $namespace =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]]; then
 fi
 [[ -n $zones ]] || { echo "add-account.sh: --zones is required" >&2; usage; }
 IFS=, read -r -a zone_list <<<"$zones"
+# `auto` stands alone: the exporter finds the zones where the account has load balancers.
+if [[ $zones == auto ]]; then zone_list=(); fi
 for zone in "${zone_list[@]}"; do
   known=0
   for z in "${ZONES[@]}"; do [[ $zone == "$z" ]] && known=1; done

@@ -209,6 +209,12 @@ describe(ADD, () => {
     for (const v of Object.values(CREDS)) expect(r.stdout + r.stderr).not.toContain(v);
   });
 
+  it('--zones auto stands alone: the Secret says CLOUD_ZONE=auto (the exporter discovers the zones)', () => {
+    const r = script(abs(ADD), ['semascrd', '--zones', 'auto', '--dry-run'], CREDS, EXISTING);
+    expect(r.status, r.stderr).toBe(0);
+    expect(commands(r.stdout)).toEqual([`${SLOT_FORMAT} semascrd "$CLOUD_ID" "$CLOUD_PASSWORD" auto | ${pipeline('monitoring', 'ktcloud-account-02', 'semascrd', 'create').join(' | ')}`]);
+  });
+
   it('an account already in a slot is rotated in place (apply), in no other slot', () => {
     const r = script(abs(ADD), ['team-c', '--zones', 'DX-M1', '--namespace', 'monitoring-dev', '--dry-run'], {}, EXISTING);
     expect(r.status, r.stderr).toBe(0);
@@ -265,6 +271,7 @@ describe(ADD, () => {
     [['semascrd']],
     [['semascrd', '--zones']],
     [['semascrd', '--zones', 'DX-M2']],
+    [['semascrd', '--zones', 'auto,DX-M1']],
     [['Sema_SCRD', '--zones', 'DX-M1']],
     [['semascrd', '--zones', 'DX-M1', '--namespace', 'Bad NS']],
     [['semascrd', 'other', '--zones', 'DX-M1']],

@@ -53,6 +53,7 @@ a{color:var(--link)}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 16px;padding:10px 16px 8px;border-bottom:1px solid var(--line)}
 h1{font-size:16px;margin:0}
 nav{display:flex;gap:12px}
+#not-collected{border-left:4px solid #c62828;padding:4px 12px;margin:8px 0}#not-collected h2{font-size:1em;margin:4px 0}#not-collected ul{margin:4px 0;padding-left:20px}
 #summary{display:flex;flex-wrap:wrap;gap:4px 10px;align-items:baseline;margin-left:auto}
 #summary time small,.muted{color:var(--muted)}
 #summary time small{margin-left:4px}
@@ -134,7 +135,7 @@ export function renderAccountsPage(view: AccountsView, opts: PageOptions = {}): 
 <span id="shown"></span><span id="live" data-refresh="${every}"></span><span id="notice" role="status" hidden></span>
 </div>
 <noscript><p class="muted">JavaScript is off: this is a snapshot; reload the page for fresh data.</p></noscript>
-<table id="accounts"><thead><tr>${head}</tr></thead>
+${notCollectedHtml(view)}<table id="accounts"><thead><tr>${head}</tr></thead>
 <tbody id="rows">${rowsHtml(view.accounts, now, null, 'No accounts on this shard.')}</tbody></table>
 </main>
 <script type="application/json" id="accounts-data">${jsonForScript(view)}</script>
@@ -146,4 +147,16 @@ ${assets ? `<script type="module" src="${esc(assets.scriptPath)}"></script>` : '
 /** JSON safe inside a <script> element: no `<` (so no `</script>` or `<!--`), `>`, `&`, U+2028 or U+2029. */
 export function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * accountsDir folders left out of collection (a Secret missing a key, a bad name…): they have no
+ * row, so they are listed above the table, each with its problems. Rendered by the server only:
+ * a reload that fixes them is seen at the next page load.
+ */
+function notCollectedHtml(view: AccountsView): string {
+  const list = view.notCollected ?? [];
+  if (list.length === 0) return '';
+  const items = list.map((n) => `<li><b>${esc(n.name ?? '(no valid name)')}</b> <code>${esc(n.folder)}</code>: ${n.problems.map(esc).join('; ')}</li>`).join('');
+  return `<section id="not-collected" role="alert"><h2>${list.length} account folder${list.length === 1 ? '' : 's'} not collected</h2><ul>${items}</ul></section>\n`;
 }

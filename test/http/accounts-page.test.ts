@@ -158,6 +158,19 @@ describe('renderAccountsPage', () => {
     expect(jsonForScript({ s: '</script>\u2028&' })).toBe('{"s":"\\u003c/script\\u003e\\u2028\\u0026"}');
   });
 
+  it('lists the accountsDir folders left out, with their problems, escaped, and nothing when there are none', () => {
+    const v = { ...view([account('ok-one', [zone('DX-M1', base)], base)], base), notCollected: [
+      { name: 'team-b', folder: '/etc/ktcloud/accounts/ktcloud-account-03', problems: ['CLOUD_PASSWORD: missing'] },
+      { name: null, folder: '/etc/ktcloud/accounts/<x>', problems: ['folder name may only contain letters'] },
+    ] };
+    const page = renderAccountsPage(v);
+    const section = /<section id="not-collected"[^]*?<\/section>/.exec(page)?.[0] ?? '';
+    expect(section).toContain('2 account folders not collected');
+    expect(section).toContain('<b>team-b</b> <code>/etc/ktcloud/accounts/ktcloud-account-03</code>: CLOUD_PASSWORD: missing');
+    expect(section).toContain('<b>(no valid name)</b> <code>/etc/ktcloud/accounts/&#60;x&#62;</code>');
+    expect(renderAccountsPage(view([account('ok-one', [zone('DX-M1', base)], base)], base))).not.toContain('<section id="not-collected"');
+  });
+
   it('says so when there is no account', () => {
     expect(renderAccountsPage(view([], base))).toContain('No accounts on this shard.');
   });

@@ -21,9 +21,12 @@ COPY packages/simulator/package.json packages/simulator/
 COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The build context has no .git: the revision comes as a build argument (CI passes the commit) and
+# ends up in ktcloud_exporter_build_info and --version; "unknown" when not given.
+ARG KTCLOUD_REVISION=unknown
 # Production dependencies of the exporter only: the workspaces' links would point at folders
 # the runtime stage does not have.
-RUN npm run build \
+RUN KTCLOUD_REVISION="$KTCLOUD_REVISION" npm run build \
  && npm ci --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/@ktcloud-lb-exporter
 

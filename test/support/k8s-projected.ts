@@ -13,12 +13,12 @@ import { dirname, join } from 'node:path';
 let generation = 0;
 
 /** Makes `dir` hold exactly `files` (paths like `ktcloud-account-00/CLOUD_ID` → content). */
-export function writeProjectedVolume(dir: string, files: Record<string, string>): void {
+export function writeProjectedVolume(dir: string, files: Record<string, string>, mode = 0o440): void {
   mkdirSync(dir, { recursive: true });
   const version = `..2026_12_02_00_00_00.${++generation}`;
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, version, path)), { recursive: true });
-    writeFileSync(join(dir, version, path), content, { mode: 0o440 });
+    writeFileSync(join(dir, version, path), content, { mode });
   }
   mkdirSync(join(dir, version), { recursive: true });
   let old: string | undefined;

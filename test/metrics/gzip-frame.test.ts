@@ -97,6 +97,13 @@ describe('one compressor state reused for every segment', () => {
     for (const p of inputs) expect(Buffer.from(c.deflate(p)).equals(fresh(p)), `${p.length} bytes`).toBe(true);
   });
 
+  it('starts a fresh state when its stream was destroyed (as a zlib error does), instead of writing to a closed handle', () => {
+    const c = new Compressor(LEVEL4);
+    expect(Buffer.from(c.deflate(inputs[0]!)).equals(fresh(inputs[0]!))).toBe(true);
+    (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+    expect(Buffer.from(c.deflate(inputs[2]!)).equals(fresh(inputs[2]!))).toBe(true);
+  });
+
   it('gives kept segments their own exactly sized buffer, not a slice of a larger output chunk', () => {
     for (const p of inputs) {
       const s = deflateSegment(p, LEVEL4);

@@ -123,7 +123,7 @@ async function gzipParts(
   let c = cache.get(key);
   if (!c || c.health !== health || !sameSnapshots(c.snapshots, snapshots)) {
     const data = Buffer.concat([...lb, Buffer.from(health)]);
-    const segment = deflateRawAsync(data, { ...DEFLATE_OPTS, finishFlush: zc.Z_FULL_FLUSH }).then((deflated) => ({ deflated, crc: crc32(data), size: data.length }));
+    const segment = deflateRawAsync(data, { ...DEFLATE_OPTS, finishFlush: zc.Z_FULL_FLUSH }).then((deflated) => ({ deflated: ownBuffer(deflated), crc: crc32(data), size: data.length }));
     c = { snapshots, health, segment };
     // A failed compression must not stay cached.
     segment.catch(() => cache.get(key) === c && cache.delete(key));
@@ -139,6 +139,17 @@ async function gzipParts(
   const body = await c.segment;
   const crc = crc32Combine(body.crc, p.segment.crc, p.segment.size);
   return [GZIP_HEADER, body.deflated, p.segment.deflated, gzipTrailer(crc, body.size + p.segment.size)];
+}
+
+/**
+ * `bytes` in a buffer of exactly its size. zlib returns a body that fits one output chunk as a
+ * slice of that 64 KB chunk; cached per account (hundreds at Tier M), that pinned 64 KB per entry.
+ */
+function ownBuffer(bytes: Buffer): Buffer {
+  if (bytes.buffer.byteLength === bytes.length) return bytes;
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }
 
 function sameSnapshots(a: readonly Snapshot[], b: readonly Snapshot[]): boolean {

@@ -5,17 +5,24 @@
  * one gzip segment (see gzip-frame.ts), compressed when a snapshot of the group is replaced and
  * reused otherwise. LB families are all gauges, whose sample lines are the same in text 0.0.4 and
  * OpenMetrics, so both formats share these segments; only the family headers (constant) and the
- * health text (small, rendered at every rebuild) are per format. A format's gzip body is one
- * standard gzip member: header, the segments in exposition order (family by family, account-zones
- * in store order) joined on the first scrape of a version, the process metrics, trailer.
+ * health text (small, rendered at every rebuild) are per format.
+ *
+ * All the groups' segments live in one buffer (Lb.deflated), family by family and, within a
+ * family, group by group: exactly the order they are served in, so a family's LB lines are one
+ * contiguous piece of it and a group's segment is a view of it. A rebuild lays out a new buffer
+ * from the previous one's unchanged pieces and the changed groups' new compression; nothing else
+ * holds compressed LB bytes (no per-segment buffers, no joined copy per version). A format's gzip
+ * body is one standard gzip member written as a list of about twenty buffers: header, each
+ * family's header segment and its piece of the LB buffer, the health segments, the process
+ * metrics, trailer.
  *
  * The plain form is made only when asked for (Prometheus asks for gzip): a list of views of the
- * snapshots' buffers, written as is (one writev).
+ * snapshots' buffers, written as is (one writev); the snapshots stay the only copy of the text.
  */
 import { constants as zc, type ZlibOptions } from 'node:zlib';
 import type { Snapshot } from '../protocol.js';
 import { LB_FAMILIES, LB_FAMILY_ORDER } from './families.js';
-import { crc32Combine, deflateSegment, EMPTY_SEGMENT, GZIP_HEADER, gzipTrailer, joinSegments, type Segment } from './gzip-frame.js';
+import { crc32Combine, deflateSegment, deflateTransient, EMPTY_SEGMENT, GZIP_HEADER, gzipTrailer, type Segment } from './gzip-frame.js';
 import { toOpenMetrics, type Format } from './openmetrics.js';
 import { familyHeader } from './text.js';
 
@@ -29,7 +36,7 @@ export const FAST_DEFLATE: ZlibOptions = { ...DEFLATE_OPTS, level: 1 };
  * stream of the whole.)
  */
 const GROUP = 4;
-/** Health text is compressed in pieces of about this many characters (one segment each). */
+/** Health text is compressed in pieces of about this many bytes (one segment each). */
 const HEALTH_PIECE = 64 * 1024;
 /** Longest the event loop is held by one slice of compression. */
 const SLICE_MS = 1;
@@ -40,11 +47,23 @@ export interface ProcessPart {
   readonly segment: Segment;
 }
 
-/** GROUP consecutive snapshots and their segments, one per family (EMPTY_SEGMENT: no lines there). */
+/**
+ * GROUP consecutive snapshots and their segments, one per family (EMPTY_SEGMENT: no lines there).
+ * The segments are views of the current LB buffer: a rebuild that keeps the group points them at
+ * the new buffer (same bytes), so the old one is freed with the body that served it.
+ */
 export interface Group {
   readonly snapshots: readonly Snapshot[];
-  readonly segments: readonly Segment[];
+  segments: readonly Segment[];
 }
+
+/** Every group's compressed LB lines in one buffer, family-major; `families[f]` is family f's piece of it. */
+export interface Lb {
+  readonly groups: readonly Group[];
+  readonly families: readonly Segment[];
+}
+
+export const NO_LB: Lb = { groups: [], families: LB_FAMILY_ORDER.map(() => EMPTY_SEGMENT) };
 
 /** Lets the event loop run (scrapes, results) between slices of at most SLICE_MS of work. */
 export class Slicer {
@@ -65,28 +84,68 @@ export class Slicer {
   }
 }
 
-/** The groups of `snapshots`, reusing those of `previous` whose snapshots are the same objects. */
-export async function buildGroups(snapshots: readonly Snapshot[], previous: readonly Group[], slicer: Slicer): Promise<Group[]> {
-  const groups: Group[] = [];
+/**
+ * The LB part of `snapshots`, reusing the segments of `previous`'s groups whose snapshots are the
+ * same objects and compressing the others (sliced). Returns `previous` itself when nothing changed.
+ */
+export async function buildLb(snapshots: readonly Snapshot[], previous: Lb, slicer: Slicer): Promise<Lb> {
+  /** Per group: the previous group, or where its new segments are in `fresh`. */
+  const plan: Array<{ readonly snapshots: readonly Snapshot[]; readonly reused?: Group; readonly fresh?: readonly FreshSegment[] }> = [];
+  const fresh = new Arena();
+  let changed = previous.groups.length !== Math.ceil(snapshots.length / GROUP);
   for (let at = 0; at < snapshots.length; at += GROUP) {
     const members = snapshots.slice(at, at + GROUP);
-    const cached = previous[groups.length];
+    const cached = previous.groups[plan.length];
     if (cached && sameSnapshots(cached.snapshots, members)) {
-      groups.push(cached);
+      plan.push({ snapshots: members, reused: cached });
       continue;
     }
-    groups.push(compressGroup(members));
+    changed = true;
+    plan.push({ snapshots: members, fresh: compressGroup(members, fresh) });
     await slicer.tick();
   }
-  return groups;
+  if (!changed) return previous;
+
+  // Lay out the new buffer: family by family, group by group.
+  let length = 0;
+  for (const g of plan) for (let f = 0; f < LB_FAMILY_ORDER.length; f++) length += g.reused ? g.reused.segments[f]!.deflated.length : g.fresh![f]!.length;
+  const deflated = Buffer.allocUnsafeSlow(length);
+  const segments: Segment[][] = plan.map(() => []);
+  const families: Segment[] = [];
+  let offset = 0;
+  for (let f = 0; f < LB_FAMILY_ORDER.length; f++) {
+    const familyStart = offset;
+    let crc = 0;
+    let size = 0;
+    plan.forEach((g, i) => {
+      const from = g.reused ? g.reused.segments[f]! : g.fresh![f]!;
+      if (from.size === 0) {
+        segments[i]!.push(EMPTY_SEGMENT);
+        return;
+      }
+      const bytes = 'deflated' in from ? from.deflated : fresh.bytes.subarray(from.offset, from.offset + from.length);
+      const start = offset;
+      offset += bytes.copy(deflated, offset);
+      segments[i]!.push({ deflated: deflated.subarray(start, offset), crc: from.crc, size: from.size });
+      crc = crc32Combine(crc, from.crc, from.size);
+      size += from.size;
+    });
+    families.push(size === 0 ? EMPTY_SEGMENT : { deflated: deflated.subarray(familyStart, offset), crc, size });
+  }
+  const groups = plan.map((g, i): Group => {
+    if (!g.reused) return { snapshots: g.snapshots, segments: segments[i]! };
+    g.reused.segments = segments[i]!;
+    return g.reused;
+  });
+  return { groups, families };
 }
 
-/** A complete body: the shared groups, and each format's health text once it was asked for. */
+/** A complete body: the shared LB part, and each format's health text once it was asked for. */
 export class Body {
   private readonly forms = new Map<Format, Promise<Form>>();
   constructor(
     readonly version: number,
-    readonly groups: readonly Group[],
+    readonly lb: Lb,
     /** Health and exporter families in text 0.0.4. */
     readonly health: string,
     readonly series: number,
@@ -104,56 +163,57 @@ export class Body {
 }
 
 async function makeForm(body: Body, format: Format, slicer: Slicer): Promise<Form> {
-  const health = format === 'text' ? body.health : toOpenMetrics(body.health);
+  // Encoded once: these bytes are both what plain scrapes write and what is compressed (the
+  // form keeps them, not the string).
+  const health = Buffer.from(format === 'text' ? body.health : toOpenMetrics(body.health));
   const segments: Segment[] = [];
   for (let at = 0; at < health.length; ) {
-    let end = at + HEALTH_PIECE < health.length ? health.indexOf('\n', at + HEALTH_PIECE) + 1 : health.length;
+    let end = at + HEALTH_PIECE < health.length ? health.indexOf(0x0a, at + HEALTH_PIECE) + 1 : health.length;
     if (end <= 0) end = health.length;
-    const piece = health.slice(at, end);
-    const bytes = scratch(Buffer.byteLength(piece));
-    bytes.write(piece);
-    segments.push(deflateSegment(bytes, FAST_DEFLATE));
+    segments.push(deflateSegment(health.subarray(at, end), FAST_DEFLATE));
     at = end;
     await slicer.tick();
   }
-  return new Form(format, body.groups, health, segments);
+  return new Form(format, body.lb, health, segments);
 }
 
 /** One format of a body. */
 export class Form {
-  private joined: Segment | undefined;
+  /** Everything before the process metrics: the buffers to write after the gzip header, and what they inflate to. */
+  private deflated: { readonly buffers: readonly Buffer[]; readonly crc: number; readonly size: number } | undefined;
   private parts: Uint8Array[] | undefined;
   private trailer: { process: ProcessPart; bytes: Buffer } | undefined;
 
   constructor(
     readonly format: Format,
-    private readonly groups: readonly Group[],
-    private readonly health: string,
+    private readonly lb: Lb,
+    private readonly health: Buffer,
     private readonly healthSegments: readonly Segment[],
   ) {}
 
-  /** Family headers, group segments and health joined, on the first scrape of this version (not at every rebuild). */
-  get segment(): Segment {
-    if (!this.joined) {
-      const segments: Segment[] = [];
-      headersOf(this.format).segments.forEach((header, f) => {
-        segments.push(header);
-        for (const g of this.groups) if (g.segments[f]!.size > 0) segments.push(g.segments[f]!);
-      });
-      segments.push(...this.healthSegments);
-      this.joined = joinSegments(segments);
-    }
-    return this.joined;
-  }
-
-  /** The gzip body with `process` appended: one gzip member in four buffers. */
+  /** The gzip body with `process` appended: one gzip member, as references to the cached buffers (no copy). */
   gzip(process: ProcessPart): Uint8Array[] {
-    const body = this.segment;
+    if (!this.deflated) {
+      const segments: Segment[] = [];
+      headersOf(this.format).segments.forEach((header, f) => segments.push(header, this.lb.families[f]!));
+      segments.push(...this.healthSegments);
+      let crc = 0;
+      let size = 0;
+      const buffers: Buffer[] = [];
+      for (const s of segments) {
+        if (s.size === 0) continue;
+        buffers.push(s.deflated);
+        crc = crc32Combine(crc, s.crc, s.size);
+        size += s.size;
+      }
+      this.deflated = { buffers, crc, size };
+    }
+    const body = this.deflated;
     if (this.trailer?.process !== process) {
       const crc = crc32Combine(body.crc, process.segment.crc, process.segment.size);
       this.trailer = { process, bytes: gzipTrailer(crc, body.size + process.segment.size) };
     }
-    return [GZIP_HEADER, body.deflated, process.segment.deflated, this.trailer.bytes];
+    return [GZIP_HEADER, ...body.buffers, process.segment.deflated, this.trailer.bytes];
   }
 
   /** The plain body before the process metrics: the LB lines as views of the snapshots' buffers, family by family, then the health text. */
@@ -162,9 +222,9 @@ export class Form {
       const parts: Uint8Array[] = [];
       headersOf(this.format).plain.forEach((header, f) => {
         parts.push(header);
-        for (const g of this.groups) for (const s of g.snapshots) if (s.offsets[f + 1]! > s.offsets[f]!) parts.push(s.text.subarray(s.offsets[f], s.offsets[f + 1]));
+        for (const g of this.lb.groups) for (const s of g.snapshots) if (s.offsets[f + 1]! > s.offsets[f]!) parts.push(s.text.subarray(s.offsets[f], s.offsets[f + 1]));
       });
-      parts.push(Buffer.from(this.health));
+      parts.push(this.health);
       this.parts = parts;
     }
     return this.parts;
@@ -193,22 +253,49 @@ function sameSnapshots(a: readonly Snapshot[], b: readonly Snapshot[]): boolean 
   return true;
 }
 
-/** One segment per family: the group's lines of that family, back to back. */
-function compressGroup(snapshots: readonly Snapshot[]): Group {
-  const segments = LB_FAMILY_ORDER.map((_, f) => {
+/** Where a freshly compressed segment is in the build's Arena. */
+interface FreshSegment {
+  readonly offset: number;
+  readonly length: number;
+  readonly crc: number;
+  readonly size: number;
+}
+
+/** The compressed bytes of a rebuild's changed groups, appended as they come (the compressor's output is only a view until its next call). */
+class Arena {
+  bytes = Buffer.allocUnsafeSlow(64 * 1024);
+  private used = 0;
+
+  add(segment: Segment): FreshSegment {
+    const need = this.used + segment.deflated.length;
+    if (need > this.bytes.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.bytes.length));
+      this.bytes.copy(bigger, 0, 0, this.used);
+      this.bytes = bigger;
+    }
+    const offset = this.used;
+    this.used += segment.deflated.copy(this.bytes, offset);
+    return { offset, length: segment.deflated.length, crc: segment.crc, size: segment.size };
+  }
+}
+
+const NOTHING: FreshSegment = { offset: 0, length: 0, crc: 0, size: 0 };
+
+/** One segment per family: the group's lines of that family, back to back, compressed into `arena`. */
+function compressGroup(snapshots: readonly Snapshot[], arena: Arena): FreshSegment[] {
+  return LB_FAMILY_ORDER.map((_, f) => {
     let length = 0;
     for (const s of snapshots) length += s.offsets[f + 1]! - s.offsets[f]!;
-    if (length === 0) return EMPTY_SEGMENT;
-    if (snapshots.length === 1) return deflateSegment(snapshots[0]!.text.subarray(snapshots[0]!.offsets[f], snapshots[0]!.offsets[f + 1]), DEFLATE_OPTS);
+    if (length === 0) return NOTHING;
+    if (snapshots.length === 1) return arena.add(deflateTransient(snapshots[0]!.text.subarray(snapshots[0]!.offsets[f], snapshots[0]!.offsets[f + 1]), DEFLATE_OPTS));
     const lines = scratch(length);
     let at = 0;
     for (const s of snapshots) {
       lines.set(s.text.subarray(s.offsets[f], s.offsets[f + 1]), at);
       at += s.offsets[f + 1]! - s.offsets[f]!;
     }
-    return deflateSegment(lines, DEFLATE_OPTS);
+    return arena.add(deflateTransient(lines, DEFLATE_OPTS));
   });
-  return { snapshots, segments };
 }
 
 let scratchBuffer: Buffer | undefined;

@@ -5,7 +5,7 @@
  * the store changed, and not more often than every `minRebuildMs` (longer when rebuilds cost the
  * event loop more: it spends at most about 1/REBUILD_DUTY of its time on them). A rebuild costs
  * in proportion to what changed, not to the size of the body: unchanged groups of account-zones
- * keep their compressed segments. Compression is synchronous (a zlib call on the thread pool
+ * keep their compressed segments (body.ts). Compression is synchronous (a zlib call on the thread pool
  * costs more than compressing a snapshot) and cut into slices, so that scrapes are answered
  * between them, from the previous complete body.
  *
@@ -18,7 +18,7 @@
 import type { Registry } from 'prom-client';
 import type { Snapshot } from '../protocol.js';
 import type { Store } from '../state/store.js';
-import { Body, buildGroups, Slicer, type Group } from './body.js';
+import { Body, buildLb, NO_LB, Slicer, type Lb } from './body.js';
 import type { Format } from './openmetrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 
@@ -39,8 +39,8 @@ export class Exposition {
   /** Main-thread time the last rebuild took, ms. */
   private lastBuildCost = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** The groups of the last build, in order. */
-  private groups: Group[] = [];
+  /** The LB part of the last build (compressed groups, in order). */
+  private lb: Lb = NO_LB;
   /** Formats built at every rebuild. */
   private readonly formats = new Set<Format>(['text']);
   /** Also appended to the per-account bodies (account-body.ts). */
@@ -62,8 +62,8 @@ export class Exposition {
     if (built.version !== this.store.version) this.invalidate();
     this.formats.add(format);
     const [form, p] = await Promise.all([built.form(format), this.process.part(format)]);
-    // Each form is made when first wanted: the plain list for plain scrapes (not Prometheus), the
-    // joined gzip body for gzip scrapes.
+    // Each list is made when first wanted: the plain one for plain scrapes (not Prometheus), the
+    // gzip one (references to the cached compressed buffers) for gzip scrapes.
     return {
       get plain() {
         return [...form.plainParts, p.plain];
@@ -132,10 +132,10 @@ export class Exposition {
       for (const z of this.store.all()) if (z.snapshot !== null) snapshots.push(z.snapshot);
       const health = this.renderHealth();
 
-      this.groups = await buildGroups(snapshots, this.groups, slicer);
+      this.lb = await buildLb(snapshots, this.lb, slicer);
       let series = 0;
       for (const s of snapshots) series += s.series;
-      const body = new Body(version, this.groups, health, series);
+      const body = new Body(version, this.lb, health, series);
       for (const format of this.formats) await body.form(format, slicer);
       this.built = body;
       this.lastBuildCost = slicer.finish();

@@ -8,9 +8,10 @@
  * still be one valid deflate stream. The stream is then closed by one empty final block, and the
  * member's CRC-32 is combined from the pieces' CRCs without reading their data again.
  *
- * Pure: no I/O, no state.
+ * No I/O. The only state is one compressor per set of options (see Compressor), reused by
+ * every call: a segment's output does not depend on it (each starts after a full flush).
  */
-import { crc32, deflateRawSync, constants as zc, type ZlibOptions } from 'node:zlib';
+import { crc32, createDeflateRaw, deflateRawSync, constants as zc, type ZlibOptions } from 'node:zlib';
 
 /** Raw deflate data ending on a full flush, with the CRC-32 and length of what it inflates to. */
 export interface Segment {
@@ -27,9 +28,106 @@ const FINAL_BLOCK = [0x03, 0x00];
 
 export const EMPTY_SEGMENT: Segment = { deflated: Buffer.alloc(0), crc: 0, size: 0 };
 
-export function deflateSegment(data: Uint8Array, options: ZlibOptions): Segment {
+/**
+ * `data` as a segment: raw deflate ending on a full flush. The compressed bytes are a view of the
+ * compressor's output area, valid only until the next call with the same options; callers that
+ * keep them copy them (deflateSegment, or laid end to end into one buffer as body.ts does).
+ */
+export function deflateTransient(data: Uint8Array, options: ZlibOptions): Segment {
   if (data.length === 0) return EMPTY_SEGMENT;
-  return { deflated: deflateRawSync(data, { ...options, finishFlush: zc.Z_FULL_FLUSH }), crc: crc32(data), size: data.length };
+  return { deflated: compressorFor(options).deflate(data), crc: crc32(data), size: data.length };
+}
+
+/** `data` as a segment whose compressed bytes are its own exactly sized buffer. */
+export function deflateSegment(data: Uint8Array, options: ZlibOptions): Segment {
+  const s = deflateTransient(data, options);
+  if (s === EMPTY_SEGMENT) return s;
+  const deflated = Buffer.allocUnsafeSlow(s.deflated.length);
+  s.deflated.copy(deflated);
+  return { deflated, crc: s.crc, size: s.size };
+}
+
+/**
+ * One zlib deflate state, reused for every segment with the same options. `deflateRawSync`
+ * allocates and initialises a fresh state (~270 KB at memLevel 8) per call and returns a slice of
+ * a 64 KB output chunk, so each cached segment of a few hundred bytes kept 64 KB alive (~29 MB for
+ * the ~450 segments of Tier M). A full flush resets the deflate history, so the next segment
+ * compresses exactly as with a fresh state. Node has no public synchronous API for writing to a
+ * zlib stream and flushing it (`_processChunk` closes the stream), so this drives the stream's
+ * handle the way Node's own deflateRawSync does (`writeSync` + the stream's write state); if a
+ * Node version changes that, each call falls back to deflateRawSync (same bytes, more garbage).
+ */
+export class Compressor {
+  private stream: ReturnType<typeof createDeflateRaw> | undefined;
+  private handle: ZlibHandle | undefined;
+  private state: Uint32Array | undefined;
+  private error: Error | undefined;
+  /** Output area, grown when a segment does not fit; segments are views of it. */
+  private out = Buffer.allocUnsafeSlow(64 * 1024);
+
+  constructor(private readonly options: ZlibOptions) {
+    this.open();
+  }
+
+  /** Raw deflate of `data` ending on a full flush, as a view valid until the next call. */
+  deflate(data: Uint8Array): Buffer {
+    // Never write to a closed handle (a native assertion, not an exception).
+    if (this.stream?.destroyed) this.open();
+    const handle = this.handle;
+    const state = this.state;
+    if (!handle || !state) return deflateRawSync(data, { ...this.options, finishFlush: zc.Z_FULL_FLUSH });
+    let inOff = 0;
+    let outOff = 0;
+    for (;;) {
+      const inLen = data.length - inOff;
+      handle.writeSync(zc.Z_FULL_FLUSH, data, inOff, inLen, this.out, outOff, this.out.length - outOff);
+      // A zlib error destroys the stream at once and emits 'error' a tick later.
+      if (this.error || this.stream!.destroyed) {
+        const e = this.error ?? new Error('zlib deflate failed');
+        this.open();
+        throw e;
+      }
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      outOff = this.out.length - availOut;
+      inOff += inLen - availIn;
+      if (availOut > 0) return this.out.subarray(0, outOff);
+      // Output area full: more may be pending. Grow it (keeping what is written) and go on.
+      const bigger = Buffer.allocUnsafeSlow(this.out.length * 2);
+      this.out.copy(bigger, 0, 0, outOff);
+      this.out = bigger;
+    }
+  }
+
+  private open(): void {
+    this.stream?.close();
+    this.error = undefined;
+    const stream = createDeflateRaw(this.options);
+    const internals = stream as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
+    this.stream = stream;
+    stream.on('error', (e: Error) => (this.error = e));
+    if (typeof internals._handle?.writeSync === 'function' && internals._writeState instanceof Uint32Array) {
+      this.handle = internals._handle;
+      this.state = internals._writeState;
+    } else {
+      stream.close();
+      this.handle = undefined;
+      this.state = undefined;
+    }
+  }
+}
+
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+}
+
+const COMPRESSORS = new Map<string, Compressor>();
+
+function compressorFor(options: ZlibOptions): Compressor {
+  const key = `${options.level}/${options.memLevel}/${options.windowBits}/${options.strategy}`;
+  let c = COMPRESSORS.get(key);
+  if (!c) COMPRESSORS.set(key, (c = new Compressor(options)));
+  return c;
 }
 
 /** Segments back to back are one segment: their data joined, their CRCs combined. */

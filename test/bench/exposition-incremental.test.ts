@@ -89,7 +89,7 @@ describe('incremental exposition', () => {
   it('keeps the groups that did not change (no recompression of the whole body)', async () => {
     const store = new Store();
     const exposition = new Exposition(store, () => '', new Registry(), 0);
-    const groups = () => (exposition as unknown as { groups: object[] }).groups;
+    const groups = () => (exposition as unknown as { lb: { groups: object[] } }).lb.groups;
     const names = Array.from({ length: 40 }, (_, i) => `acc-${i}`);
     for (const n of names) store.ensureAccount(n, ['DX-M1']);
     for (const n of names) store.apply(result(n, 'DX-M1', 4, 1));
@@ -103,6 +103,32 @@ describe('incremental exposition', () => {
     after.slice(0, -1).forEach((g, i) => expect(g).toBe(before[i]));
     expect(after[after.length - 1]).not.toBe(before[before.length - 1]);
     expect(gunzipSync(Buffer.concat((await exposition.parts()).gzip)).toString()).toContain('acc-39');
+    exposition.close();
+  });
+
+  it('keeps the compressed LB lines once: one buffer of exactly their size, every group segment and served family a view of it', async () => {
+    const store = new Store();
+    const exposition = new Exposition(store, () => '', new Registry(), 0);
+    type View = { deflated: Buffer; size: number };
+    const lb = () => (exposition as unknown as { lb: { groups: Array<{ segments: View[] }>; families: View[] } }).lb;
+    const names = Array.from({ length: 30 }, (_, i) => `acc-${i}`);
+    for (const n of names) store.ensureAccount(n, ['DX-M1']);
+    for (const n of names) store.apply(result(n, 'DX-M1', 4, 1));
+    await exposition.flush();
+    const oldBuffer = lb().families[0]!.deflated.buffer;
+    store.apply(result('acc-2', 'DX-M1', 4, 2));
+    await exposition.flush();
+    const { groups, families } = lb();
+    const buffer = families[0]!.deflated.buffer;
+    expect(buffer).not.toBe(oldBuffer);
+    const used = families.reduce((n, f) => n + f.deflated.length, 0);
+    expect(buffer.byteLength).toBe(used);
+    for (const f of families) if (f.size > 0) expect(f.deflated.buffer).toBe(buffer);
+    for (const g of groups) for (const s of g.segments) if (s.size > 0) expect(s.deflated.buffer).toBe(buffer);
+    // The gzip scrape writes references to that buffer (no joined copy).
+    const gzip = (await exposition.parts()).gzip;
+    expect(gzip.filter((b) => b.buffer === buffer).reduce((n, b) => n + b.length, 0)).toBe(used);
+    expect(gunzipSync(Buffer.concat(gzip)).toString()).toContain('acc-2');
     exposition.close();
   });
 });

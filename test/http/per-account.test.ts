@@ -133,6 +133,8 @@ describe('/metrics?account=', () => {
     };
     const cached = await segmentNow();
     expect(await segmentNow()).toBe(cached);
+    // Cached in a buffer of its own size (not a slice of zlib's 64 KB output chunk).
+    expect(cached!.buffer.byteLength).toBe(cached!.length);
 
     const lbId = parseExposition(plain.body.toString()).find((x) => x.name === 'ktcloud_lb_info' && x.value === 1)!.labels.lb_id!;
     s.sim.setLbState('big@example.com', 'DX-M1', Number(lbId), 'DOWN');

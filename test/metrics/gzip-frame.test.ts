@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as zc, crc32, gunzipSync, inflateRawSync } from 'node:zlib';
+import { constants as zc, crc32, deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32Combine, deflateSegment, EMPTY_SEGMENT, gzipFrame, joinSegments, type Segment } from '../../src/metrics/gzip-frame.js';
+import { Compressor, crc32Combine, deflateSegment, EMPTY_SEGMENT, gzipFrame, joinSegments, type Segment } from '../../src/metrics/gzip-frame.js';
 import { requireTool } from '../support/tools.js';
 
 const LEVEL4 = { level: 4 };
@@ -85,5 +85,30 @@ describe('gzip framing of segments compressed apart', () => {
     expect(trailer.readUInt32LE(6)).toBe(whole.length);
     const huge: Segment = { deflated: Buffer.alloc(0), crc: 0, size: 2 ** 32 + 5 };
     expect(gzipFrame([huge]).at(-1)!.readUInt32LE(6)).toBe(5);
+  });
+});
+
+describe('one compressor state reused for every segment', () => {
+  const inputs = [lines(4, 10), randomBytes(200_000), lines(5, 3000), Buffer.from('x'), randomBytes(70_000), lines(6, 1)];
+  const fresh = (p: Uint8Array) => deflateRawSync(p, { ...LEVEL4, finishFlush: zc.Z_FULL_FLUSH });
+
+  it('compresses each input to the bytes a fresh deflater gives, also when the output outgrows its output area', () => {
+    const c = new Compressor(LEVEL4);
+    for (const p of inputs) expect(Buffer.from(c.deflate(p)).equals(fresh(p)), `${p.length} bytes`).toBe(true);
+  });
+
+  it('starts a fresh state when its stream was destroyed (as a zlib error does), instead of writing to a closed handle', () => {
+    const c = new Compressor(LEVEL4);
+    expect(Buffer.from(c.deflate(inputs[0]!)).equals(fresh(inputs[0]!))).toBe(true);
+    (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+    expect(Buffer.from(c.deflate(inputs[2]!)).equals(fresh(inputs[2]!))).toBe(true);
+  });
+
+  it('gives kept segments their own exactly sized buffer, not a slice of a larger output chunk', () => {
+    for (const p of inputs) {
+      const s = deflateSegment(p, LEVEL4);
+      expect(s.deflated.buffer.byteLength).toBe(s.deflated.length);
+      expect(s.deflated.equals(fresh(p))).toBe(true);
+    }
   });
 });

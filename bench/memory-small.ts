@@ -20,7 +20,7 @@ import { MB, median, round } from './lib/stats.js';
 import { V8_FLAGS } from '../src/runtime-flags.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SIM_CLI = join(ROOT, 'dist/src/simulator/cli.js');
+const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
 const EXPORTER_BIN = join(ROOT, 'bin/ktcloud-lb-exporter');
 const PRELOAD = new URL('./preload.js', import.meta.url).href;
 

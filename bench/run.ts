@@ -45,7 +45,7 @@ const TOKEN_RENEW_MARGIN_MS = 3 * 60_000;
 
 const USAGE = `usage: npm run bench -- --tier S|M|L|XL[,..] [--shards 1|4|1,4] [--latency-ms 50] [--cycles N] [--no-nice]
                      [--interval SECONDS] [--zone-rps N] [--account-rps N] [--concurrency N]
-                     [--scrape-clients 2] [--scrape-rate 20] [--rest-clients 10] [--rest-seconds 5] [--json-out FILE] [--verbose]
+                     [--scrape-clients 2] [--scrape-rate 20] [--rest-clients 10] [--rest-seconds 5] [--paced-seconds 5] [--json-out FILE] [--verbose]
                      [--exporter-node-args="--cpu-prof --cpu-prof-dir=DIR"] [--exporter-env KEY=VALUE,..]
                      [--dump-dir DIR]`;
 
@@ -64,6 +64,8 @@ export interface Options {
   readonly scrapeRate: number;
   readonly restClients: number;
   readonly restSeconds: number;
+  /** Length of each paced latency run at rest. */
+  readonly pacedSeconds: number;
   readonly jsonOut?: string;
   readonly verbose: boolean;
   readonly exporterNodeArgs: readonly string[];
@@ -91,6 +93,8 @@ function parseOptions(argv: string[]): Options {
       'scrape-rate': { type: 'string', default: '20' },
       'rest-clients': { type: 'string', default: '10' },
       'rest-seconds': { type: 'string', default: '5' },
+      /** Paced latency runs at rest (default: --rest-seconds, at least 5 so percentiles have samples; the smoke test shortens it). */
+      'paced-seconds': { type: 'string' },
       'json-out': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       /** Extra environment for the exporter processes: KEY=VALUE[,KEY=VALUE] (e.g. MALLOC_ARENA_MAX=2). */
@@ -139,6 +143,7 @@ function parseOptions(argv: string[]): Options {
     scrapeRate: num('scrape-rate', values['scrape-rate'], 0, false)!,
     restClients: num('rest-clients', values['rest-clients'], 1)!,
     restSeconds: num('rest-seconds', values['rest-seconds'], 1, false)!,
+    pacedSeconds: num('paced-seconds', values['paced-seconds'], 1, false) ?? Math.max(5, num('rest-seconds', values['rest-seconds'], 1, false)!),
     jsonOut: values['json-out'],
     verbose: values.verbose!,
     exporterNodeArgs: values['exporter-node-args']!.split(' ').filter(Boolean),
@@ -635,7 +640,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     const loader = load;
     const restRun = async (url: string, pid: number, paced = false) => {
       const cpu0 = cpuMs(pid);
-      const load = paced ? { connections: o.scrapeClients, rate: o.scrapeRate, durationMs: Math.max(5, o.restSeconds) * 1000 } : { connections: o.restClients, durationMs: o.restSeconds * 1000 };
+      const load = paced ? { connections: o.scrapeClients, rate: o.scrapeRate, durationMs: o.pacedSeconds * 1000 } : { connections: o.restClients, durationMs: o.restSeconds * 1000 };
       const r = await ask<{ result?: LoadResult; error?: string }>(loader, { cmd: 'run', targets: [`${url}/metrics`], ...load }, load.durationMs + 60_000);
       if (!r.result) throw new Error(`load process: ${r.error}`);
       if (r.result.errors > 0) log(`scrape errors at rest against ${url}: ${r.result.errors} (first: ${r.result.firstError})`);

@@ -41,6 +41,8 @@ export interface AppOptions {
   readonly enableLifecycle?: boolean;
   /** Open HTTP connections at most. Default 64. */
   readonly maxConnections?: number;
+  /** Time a connection gets to send its first request. Default 10 s; only tests shorten it. */
+  readonly firstRequestTimeoutMs?: number;
   /** HOST:PORT that /sd gives Prometheus as the target (--web.external-address). Default: the listen address. */
   readonly externalAddress?: string;
 }
@@ -118,6 +120,7 @@ export class App {
       tls: this.web.initialTls,
       enableLifecycle: o.enableLifecycle ?? false,
       maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      firstRequestTimeoutMs: o.firstRequestTimeoutMs,
     });
     this.web.attach(this.http.server);
     for (const w of config.warnings) o.log.warn(w);

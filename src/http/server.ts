@@ -13,7 +13,7 @@ import { registerMetricsRoute } from './metrics-route.js';
 import type { AccountsView } from './accounts-view.js';
 import { registerPageAssets } from './page-assets.js';
 import { registerSdRoute, type SdDeps } from './sd.js';
-import { guardSockets, HTTP_TIMEOUTS } from './sockets.js';
+import { guardSockets, httpTimeouts } from './sockets.js';
 import type { WebState } from './web-config-live.js';
 import type { TlsServerOptions } from './web-config-tls.js';
 
@@ -33,23 +33,26 @@ export interface HttpDeps {
   /** POST /-/reload answers 403 unless true (--web.enable-lifecycle). */
   readonly enableLifecycle: boolean;
   readonly maxConnections: number;
+  /** Time a connection gets to send its first request head. Default FIRST_REQUEST_TIMEOUT_MS; tests shorten it. */
+  readonly firstRequestTimeoutMs?: number;
 }
 
 /** What an HTML form can send cross-site without a CORS preflight: never accepted by lifecycle endpoints. */
 const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 
 export function createHttpServer(d: HttpDeps): FastifyInstance {
-  const serverOptions = { ...HTTP_TIMEOUTS, ...(d.tls ? { ...d.tls, handshakeTimeout: HTTP_TIMEOUTS.headersTimeout } : {}) };
+  const timeouts = httpTimeouts(d.firstRequestTimeoutMs);
+  const serverOptions = { ...timeouts, ...(d.tls ? { ...d.tls, handshakeTimeout: timeouts.headersTimeout } : {}) };
   const app = Fastify({
     // Per-request logs are info level; one per scrape is noise, so the HTTP logger starts at warn.
     loggerInstance: d.log.child({ module: 'http' }, { level: d.log.isLevelEnabled('debug') ? 'debug' : 'warn' }) as FastifyBaseLogger,
     // Idle keep-alive connections must not hold shutdown back.
     forceCloseConnections: 'idle',
-    keepAliveTimeout: HTTP_TIMEOUTS.keepAliveTimeout,
-    requestTimeout: HTTP_TIMEOUTS.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
     ...(d.tls ? { https: serverOptions } : { http: serverOptions }),
   }) as unknown as FastifyInstance;
-  guardSockets(app.server, { maxConnections: d.maxConnections });
+  guardSockets(app.server, { maxConnections: d.maxConnections, firstRequestTimeoutMs: timeouts.headersTimeout });
 
   app.addHook('onRequest', async (req, reply) => {
     const web = d.web();

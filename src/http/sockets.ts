@@ -21,14 +21,21 @@ export const DEFAULT_MAX_CONNECTIONS = 64;
 /** Longer than any sensible scrape interval (Prometheus's default is 1 m). */
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
-/** Node http server options that bound a slow request once it has started. */
-export const HTTP_TIMEOUTS = {
-  headersTimeout: FIRST_REQUEST_TIMEOUT_MS,
-  requestTimeout: FIRST_REQUEST_TIMEOUT_MS,
-  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-  // How often Node checks headersTimeout/requestTimeout (default 30 s would make them loose).
-  connectionsCheckingInterval: 1000,
-} as const;
+/**
+ * Node http server options that bound a slow request once it has started. The first-request
+ * timeout is a parameter only so tests can exercise it without waiting 10 s; production uses the default.
+ */
+export function httpTimeouts(firstRequestTimeoutMs: number = FIRST_REQUEST_TIMEOUT_MS) {
+  return {
+    headersTimeout: firstRequestTimeoutMs,
+    requestTimeout: firstRequestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // How often Node checks headersTimeout/requestTimeout (default 30 s would make them loose).
+    connectionsCheckingInterval: Math.min(1000, firstRequestTimeoutMs),
+  } as const;
+}
+
+export const HTTP_TIMEOUTS = httpTimeouts();
 
 interface Conn {
   /** Requests in progress on this connection. */

@@ -9,11 +9,15 @@ import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
+import type { Priority } from '../ktcloud/zone-gate.js';
 import { watchAbortFlag } from '../pool/abort-flag.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from '../metrics/render-snapshot.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
+
+/** Collections started in this thread, to order those with the same deadline. */
+let collections = 0;
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
   // The deadline, or the main thread cancelling the collection: either stops every wait and request.
@@ -26,7 +30,9 @@ export async function collectAccount(task: CollectTask, deadlineMs: number, disp
   try {
     const limit = pLimit(task.concurrency);
     const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
+    // Earliest deadline first in each zone (see ktcloud/zone-gate.ts): all zones of the account share one priority.
+    const priority = { deadlineMs, seq: ++collections };
+    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, priority, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
     return { account: task.account, zones };
   } finally {
     clearTimeout(timer);
@@ -38,6 +44,7 @@ interface ZoneDeps {
   readonly dispatcher: Dispatcher;
   readonly limit: LimitFunction;
   readonly accountPacer: SharedPacer;
+  readonly priority: Priority;
   readonly deadline: AbortSignal;
   readonly deadlineMs: number;
   readonly log: Logger;
@@ -57,6 +64,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     dispatcher: d.dispatcher,
     accountPacer: d.accountPacer,
     zonePacer: new SharedPacer(z.pacer, z.requestsPerSecond),
+    priority: d.priority,
     limit: d.limit,
     signal: d.deadline,
     deadlineMs: d.deadlineMs,

@@ -30,8 +30,8 @@ export async function collectAccount(task: CollectTask, deadlineMs: number, disp
   try {
     const limit = pLimit(task.concurrency);
     const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
-    // Earliest deadline first in each zone (see ktcloud/zone-gate.ts): all zones of the account share one priority.
-    const priority = { deadlineMs, seq: ++collections };
+    // The account's place in each zone's order (see ktcloud/zone-gate.ts), shared by its zones.
+    const priority: Priority = { deadlineMs, seq: ++collections, msPerRequest: 1000 / task.requestsPerSecond, remaining: 0 };
     const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, priority, deadline, deadlineMs, log: log.child({ zone: z.zone }) })));
     return { account: task.account, zones };
   } finally {
@@ -84,6 +84,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
   try {
     const hygiene = newHygiene();
     const lbs = safeLoadBalancers(await client.listLoadBalancers(), hygiene);
+    d.priority.remaining += lbs.length; // its server lists: work the zone's order weighs
     let failed = 0;
     let firstFailure: ErrorInfo | undefined;
     const items = await Promise.all(

@@ -49,7 +49,7 @@ export interface ZoneClientOptions {
   readonly signal: AbortSignal;
   /** The same deadline as a time (ms since the epoch), to decide whether a retry can still fit. */
   readonly deadlineMs?: number;
-  /** Which of this thread's requests waiting for the zone goes first (see zone-gate.ts); default: by deadline, then creation. */
+  /** Where this client's requests stand among those waiting for the zone (see zone-gate.ts); default: by deadline, then creation. */
   readonly priority?: Priority;
   /** Called once per HTTP attempt with its status code, or `error` when no answer came. */
   readonly onRequest: (command: string, code: string) => void;
@@ -69,7 +69,7 @@ export class ZoneClient {
   private readonly priority: Priority;
 
   constructor(private readonly o: ZoneClientOptions) {
-    this.priority = o.priority ?? { deadlineMs: o.deadlineMs ?? Date.now(), seq: ++clients };
+    this.priority = o.priority ?? { deadlineMs: o.deadlineMs ?? Date.now(), seq: ++clients, msPerRequest: 0, remaining: 0 };
     this.token = o.token;
     if (o.token) this.tokens.add(o.token.value);
   }

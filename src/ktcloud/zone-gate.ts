@@ -1,13 +1,18 @@
 /**
- * Which request gets a zone's next send: the one of the collection with the earliest deadline.
+ * Which request gets a zone's next send when the zone's limit binds.
  *
- * Why: with every zone slot taken in arrival order, each account got a share of its zone and all
- * accounts crept forward together. The pool runs a bounded number of collections at once, so the
- * accounts that start last found the others finishing, ran alone at their own rate limit and left
- * the zone's budget unused at the end of the cycle (Tier M: 1.14-1.19 x its bound). Served by
- * deadline, the oldest collections run at their own rate and finish, the next ones start while the
- * zone stays busy, and at the end only what the zone allows is left (and when a zone cannot fit its
- * cycle, whole accounts finish instead of all of them timing out half done).
+ * Why: in arrival order, every collection got a share of the zone and they all crept forward
+ * together; with a bounded number of collections in flight, those that started last found the
+ * others done, ran alone at their own account rate and left the zone's budget unused at the end
+ * of the cycle (Tier M: 1.14-1.19 x its bound). The order here:
+ *  1. auth and load-balancer lists first: each unlocks more requests, and a collection that has
+ *     its list early is ready to take over slots the moment others finish;
+ *  2. then the collection whose latest start is earliest: its deadline minus the time its
+ *     remaining requests need at its own rate. Collections that started at different times go
+ *     oldest first (they finish, and the next ones start while the zone stays busy); those that
+ *     started together go most-work-left first, so they end together at the zone's full rate
+ *     instead of a few stragglers trickling at their own. When a zone cannot fit its cycle, the
+ *     collections that started first finish rather than all of them half done.
  *
  * How, without changing what the API sees:
  *  - each waiting request books one slot of the zone's shared pacer (same spacing, same window,
@@ -16,17 +21,23 @@
  *  - a request waits here only once its account's window has room for it (counting the account's
  *    requests already waiting), and the account's send is recorded at the same moment as the
  *    zone's: both limits hold at the instant the request leaves, as the API counts them;
- *  - a waiter that is aborted leaves, and gives back a booked slot that has not come due (so a
- *    cancelled wait books nothing, as with SharedPacer.take).
+ *  - a waiter that is aborted leaves, and gives back a booked slot that has not come due and its
+ *    room in the account's window (so a cancelled wait books nothing, as with SharedPacer.take).
  * Threads order their own waiters; across threads slots are shared in booking order.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs, type SharedPacer } from './pacer.js';
 
-/** Lower goes first: the collection's deadline (ms), then the order collections started in this thread. */
+/** One collection's place in the order (shared by its zones; `remaining` changes as it goes). */
 export interface Priority {
+  /** When the collection must be done (ms since the epoch). */
   readonly deadlineMs: number;
+  /** Orders collections of equal standing: the order they started in this thread. */
   readonly seq: number;
+  /** How long one request of the account takes at its own rate (ms): 1000 / requestsPerSecond. */
+  readonly msPerRequest: number;
+  /** Server lists the collection still has to send, as far as it knows; the gate counts them down. */
+  remaining: number;
 }
 
 interface Waiter {
@@ -97,15 +108,23 @@ function release(account: SharedPacer): void {
   else admitted.delete(account);
 }
 
+/** When the collection must start sending at its own rate to meet its deadline: lower goes first. */
+const latestStart = (p: Priority) => p.deadlineMs - p.remaining * p.msPerRequest;
+
 function before(a: Waiter, b: Waiter): boolean {
   if (a.ahead !== b.ahead) return a.ahead;
   const p = a.priority;
   const q = b.priority;
-  return p.deadlineMs !== q.deadlineMs ? p.deadlineMs < q.deadlineMs : p.seq !== q.seq ? p.seq < q.seq : a.arrival < b.arrival;
+  if (p !== q) {
+    const [x, y] = [latestStart(p), latestStart(q)];
+    if (x !== y) return x < y;
+    if (p.seq !== q.seq) return p.seq < q.seq;
+  }
+  return a.arrival < b.arrival;
 }
 
 class ZoneGate {
-  /** Best first. A thread holds at most its tasks x concurrency waiters per zone: a sorted array is enough. */
+  /** In arrival order; the best is found when a slot comes due, as `remaining` changes the order. */
   private readonly waiters: Waiter[] = [];
   private readonly slots = new Set<Slot>();
 
@@ -139,9 +158,7 @@ class ZoneGate {
           resolve();
         },
       };
-      let i = this.waiters.length;
-      while (i > 0 && before(waiter, this.waiters[i - 1]!)) i--;
-      this.waiters.splice(i, 0, waiter);
+      this.waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.bookSlot();
     });
@@ -169,8 +186,7 @@ class ZoneGate {
   /** A slot came due: once the zone's window allows, the best waiter goes. */
   private due(slot: Slot): void {
     slot.due = true;
-    const best = this.waiters[0];
-    if (!best) {
+    if (this.waiters.length === 0) {
       // Its waiter was aborted after the slot came due: nothing was recorded, the slot lapses.
       this.slots.delete(slot);
       this.idleCheck();
@@ -183,10 +199,15 @@ class ZoneGate {
     }
     // Synchronous with the zone's record: the account's send is recorded at the same instant. Its
     // room was reserved when it was admitted, and only this thread sends for this account.
+    // A thread holds at most its tasks x concurrency waiters per zone: a scan is cheap enough.
+    let b = 0;
+    for (let i = 1; i < this.waiters.length; i++) if (before(this.waiters[i]!, this.waiters[b]!)) b = i;
+    const best = this.waiters[b]!;
     this.slots.delete(slot);
-    this.waiters.shift();
+    this.waiters.splice(b, 1);
     best.account.tryRecordSend();
     release(best.account);
+    if (!best.ahead && best.priority.remaining > 0) best.priority.remaining--;
     best.resolve();
     this.idleCheck();
   }

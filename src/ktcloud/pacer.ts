@@ -20,6 +20,8 @@ const ID_AT = RING_AT + RING * 8;
  *    from its timer would otherwise send right behind the next slot's request and the API would
  *    see a burst; this holds "at most N in any W" as the API counts, without making every
  *    later request pay for one late timer.
+ * Requests of a collection go through zone-gate.ts, which books and records here but decides which
+ * of its thread's waiting requests uses each slot; `take` is the same wait for a single caller.
  */
 export class SharedPacer {
   private readonly ints: Int32Array;

@@ -6,6 +6,7 @@ import type { ApiOptions } from '../config/types.js';
 import { Errors, httpError, KtCloudError, type ErrorContext } from './errors.js';
 import { errorDetail, jsonProblem, MAX_JSON_DEPTH, nestingExceeds } from './answer.js';
 import type { SharedPacer } from './pacer.js';
+import { pace, type Priority } from './zone-gate.js';
 import { parseLoadBalancers, parseWebServers, type LoadBalancer, type WebServer } from './parse.js';
 
 interface Answer {
@@ -24,6 +25,8 @@ export interface TokenInfo {
 export const TOKEN_RENEW_MARGIN_MS = 3 * 60_000;
 const DEFAULT_TOKEN_LIFETIME_MS = 60 * 60_000;
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Orders clients created without a priority. */
+let clients = 0;
 
 export interface ZoneClientOptions {
   /** The account's configured name; every error names it. */
@@ -47,6 +50,8 @@ export interface ZoneClientOptions {
   readonly signal: AbortSignal;
   /** The same deadline as a time (ms since the epoch), to decide whether a retry can still fit. */
   readonly deadlineMs?: number;
+  /** Where this client's requests stand among those waiting for the zone (see zone-gate.ts); default: by deadline, then creation. */
+  readonly priority?: Priority;
   /** Called once per HTTP attempt with its status code, or `error` when no answer came. */
   readonly onRequest: (command: string, code: string) => void;
 }
@@ -62,7 +67,10 @@ export class ZoneClient {
   /** Every token this client held: an echoing proxy may repeat an old one. */
   private readonly tokens = new Set<string>();
 
+  private readonly priority: Priority;
+
   constructor(private readonly o: ZoneClientOptions) {
+    this.priority = o.priority ?? { deadlineMs: o.deadlineMs ?? Date.now(), seq: ++clients, msPerRequest: 0, remaining: 0 };
     this.token = o.token;
     if (o.token) this.tokens.add(o.token.value);
   }
@@ -155,11 +163,10 @@ export class ZoneClient {
     }
   }
 
-  /** One HTTP attempt: wait for a concurrency slot and both pacers, send, read a bounded body. */
+  /** One HTTP attempt: wait for a concurrency slot and both pacers (one gate, by priority), send, read a bounded body. */
   private send(command: string, url: string, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<Answer> {
     return this.o.limit(async () => {
-      await this.o.accountPacer.take(this.o.signal);
-      await this.o.zonePacer.take(this.o.signal);
+      await pace(this.o.zonePacer, this.o.accountPacer, this.priority, command !== 'listLoadBalancerWebServers', this.o.signal);
       const signal = AbortSignal.any([this.o.signal, AbortSignal.timeout(this.o.api.requestTimeoutMs)]);
       let res: Dispatcher.ResponseData;
       try {

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const RING = 256;
 const LOCK = 0;
 const HEAD = 1;
-/** Byte offsets: [lock i32, head i32][next slot i64][ring of send times i64 × RING]. */
+/** Byte offsets: [lock i32, head i32][next slot i64][ring of send times i64 × RING][id f64]. */
 const SLOT_AT = 8;
 const RING_AT = 16;
+const ID_AT = RING_AT + RING * 8;
 
 /**
  * A request pacer whose state lives in a SharedArrayBuffer, so that every worker thread that
@@ -19,6 +20,8 @@ const RING_AT = 16;
  *    from its timer would otherwise send right behind the next slot's request and the API would
  *    see a burst; this holds "at most N in any W" as the API counts, without making every
  *    later request pay for one late timer.
+ * Requests of a collection go through zone-gate.ts, which books and records here but decides which
+ * of its thread's waiting requests uses each slot; `take` is the same wait for a single caller.
  */
 export class SharedPacer {
   private readonly ints: Int32Array;
@@ -27,8 +30,14 @@ export class SharedPacer {
   private readonly spacingUs: bigint;
   private readonly n: number;
   private readonly windowUs: bigint;
+  /**
+   * Names the shared state across threads: each thread receives its own SharedArrayBuffer object
+   * for the same memory, so object identity cannot tell two tasks that they share a zone.
+   */
+  readonly id: number;
 
   constructor(buffer: SharedArrayBuffer, ratePerSecond: number) {
+    this.id = new Float64Array(buffer, ID_AT, 1)[0]!;
     this.ints = new Int32Array(buffer, 0, 2);
     this.slot = new BigInt64Array(buffer, SLOT_AT, 1);
     this.ring = new BigInt64Array(buffer, RING_AT, RING);
@@ -38,11 +47,13 @@ export class SharedPacer {
   }
 
   static createBuffer(): SharedArrayBuffer {
-    return new SharedArrayBuffer(RING_AT + RING * 8);
+    const buffer = new SharedArrayBuffer(ID_AT + 8);
+    new Float64Array(buffer, ID_AT, 1)[0] = ++created + Math.floor(Math.random() * 2 ** 32) * 2 ** 20;
+    return buffer;
   }
 
   /** Books the next slot; returns its time (µs). */
-  private book(): bigint {
+  book(): bigint {
     const now = nowUs();
     for (;;) {
       const prev = Atomics.load(this.slot, 0);
@@ -57,7 +68,7 @@ export class SharedPacer {
    * out kept its slot, the schedule ran minutes into the future and later cycles got nothing.
    * The window below still bounds what is sent, so a returned slot can never make a burst.
    */
-  private unbook(at: bigint): void {
+  unbook(at: bigint): void {
     for (;;) {
       const now = nowUs();
       if (at <= now) return; // its time has passed: nothing left to give back
@@ -89,8 +100,20 @@ export class SharedPacer {
     }
   }
 
+  /**
+   * How long until the window allows `k + 1` more sends (µs; 0: now), recording nothing. The ring
+   * holds send times oldest first from its head, so that is when the (k+1)-th oldest is a window old.
+   */
+  waitForSends(k: number): bigint {
+    if (k >= this.n) return this.windowUs / BigInt(this.n); // needs sends to happen first: look again later
+    const i = (Atomics.load(this.ints, HEAD) + k) % this.n;
+    const freeAt = Atomics.load(this.ring, i) + this.windowUs;
+    const now = nowUs();
+    return now < freeAt ? freeAt - now : 0n;
+  }
+
   /** Records a send now if the window allows it (0), else how long until it will (µs). */
-  private tryRecordSend(): bigint {
+  tryRecordSend(): bigint {
     // A tiny critical section (a few loads and stores); threads only ever spin for that long.
     while (Atomics.compareExchange(this.ints, LOCK, 0, 1) !== 0);
     try {
@@ -108,6 +131,9 @@ export class SharedPacer {
   }
 }
 
-function nowUs(): bigint {
+/** Part of every pacer id, so that ids of one process never repeat. */
+let created = 0;
+
+export function nowUs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
+import type { Priority } from '../ktcloud/zone-gate.js';
 import { watchAbortFlag } from './abort-watch.js';
 import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
@@ -17,6 +18,9 @@ import { SERVER_LIST_FAMILIES } from '../metrics/families.js';
 import { lbNameTest, type LbNameTest } from '../config/lb-filter.js';
 import { capSeries } from './series-cap.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
+
+/** Collections started in this thread, to order those with the same deadline. */
+let collections = 0;
 
 export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
   // The deadline, or the main thread cancelling the collection: either stops every wait and request.
@@ -36,7 +40,9 @@ export async function collectAccount(task: CollectTask, deadlineMs: number, disp
       // Server lists cost one request per LB: asked only while a family made from them is on.
       fetchServers: SERVER_LIST_FAMILIES.some((n) => !disabled.has(n)),
     };
-    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, deadline, deadlineMs, log: log.child({ zone: z.zone }), controls })));
+    // The account's place in each zone's order (see ktcloud/zone-gate.ts), shared by its zones.
+    const priority: Priority = { deadlineMs, seq: ++collections, msPerRequest: 1000 / task.requestsPerSecond, remaining: 0 };
+    const zones = await Promise.all(task.zones.map((z) => collectZone(task, z, { dispatcher, limit, accountPacer, priority, deadline, deadlineMs, log: log.child({ zone: z.zone }), controls })));
     return { account: task.account, zones: capSeries(task, zones) };
   } finally {
     clearTimeout(timer);
@@ -48,6 +54,7 @@ interface ZoneDeps {
   readonly dispatcher: Dispatcher;
   readonly limit: LimitFunction;
   readonly accountPacer: SharedPacer;
+  readonly priority: Priority;
   readonly deadline: AbortSignal;
   readonly deadlineMs: number;
   readonly log: Logger;
@@ -75,6 +82,7 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     dispatcher: d.dispatcher,
     accountPacer: d.accountPacer,
     zonePacer: new SharedPacer(z.pacer, z.requestsPerSecond),
+    priority: d.priority,
     limit: d.limit,
     signal: d.deadline,
     deadlineMs: d.deadlineMs,
@@ -97,6 +105,8 @@ async function collectZone(task: CollectTask, z: ZoneTask, d: ZoneDeps): Promise
     // Filtered before any server list is asked for: a left-out LB costs no request. Names are
     // matched as exported (capped at 256 bytes), which also bounds the work of one match.
     const lbs = listed.filter((lb) => d.controls.keep(lb.name));
+    // Its server lists (none for left-out LBs, none when no family needs them): work the zone's order weighs.
+    if (d.controls.fetchServers) d.priority.remaining += lbs.length;
     let failed = 0;
     let firstFailure: ErrorInfo | undefined;
     const items = await Promise.all(

@@ -61,8 +61,8 @@ export class App {
   readonly exposition: Exposition;
   /** /metrics?account= bodies. */
   readonly accountBodies: AccountBodies;
-  /** The collection runtime (named `exporter` for the callers that predate src/schedule). */
-  readonly exporter: Scheduler;
+  /** The collection runtime: when each account runs, its sessions, reconciliation on reload. */
+  readonly scheduler: Scheduler;
   readonly http: FastifyInstance;
   readonly shard: ShardSpec;
   private readonly log: Logger;
@@ -86,7 +86,7 @@ export class App {
     this.pool = new CollectorPool({ workers: config.workers, filename: o.workerFile, hangGraceMs: o.hangGraceMs, log: o.log });
     this.exposition = new Exposition(this.store, () => this.renderHealth(), this.processRegistry);
     this.accountBodies = new AccountBodies(this.store, (zones, accounts) => this.renderHealth(zones, accounts), this.exposition.process);
-    this.exporter = new Scheduler(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
+    this.scheduler = new Scheduler(config, { log: o.log, pool: this.pool, store: this.store, exposition: this.exposition, shard: this.shard, logLevel: o.logLevel ?? 'info' });
     this.http = createHttpServer({
       log: o.log,
       exposition: this.exposition,
@@ -98,21 +98,21 @@ export class App {
           // The port really bound (the config may say 0), the host as configured.
           listen: () => {
             const bound = this.http.server.address();
-            const c = this.exporter.currentConfig.listen;
+            const c = this.scheduler.currentConfig.listen;
             return { host: c.host, port: bound && typeof bound === 'object' ? bound.port : c.port };
           },
           shard: this.shard.index,
         },
       },
-      isReady: () => this.exporter.isReady(),
+      isReady: () => this.scheduler.isReady(),
       accountsView: () =>
         buildAccountsView(this.store, {
-          intervalMs: this.exporter.currentConfig.intervalMs,
+          intervalMs: this.scheduler.currentConfig.intervalMs,
           shard: { index: this.shard.index, total: this.shard.total },
-          nextRunOf: (a) => this.exporter.nextRunOf(a),
-          failuresOf: (a) => this.exporter.failuresOf(a),
-          notCollected: this.exporter.currentConfig.notCollected,
-          discoveries: this.exporter.discoveries(),
+          nextRunOf: (a) => this.scheduler.nextRunOf(a),
+          failuresOf: (a) => this.scheduler.failuresOf(a),
+          notCollected: this.scheduler.currentConfig.notCollected,
+          discoveries: this.scheduler.discoveries(),
         }),
       reload: () => this.reload('http'),
       version: VERSION,
@@ -136,13 +136,13 @@ export class App {
       throw listenError(host, port, err);
     }
     this.boundPort = (this.http.server.address() as { port: number } | null)?.port ?? port;
-    this.exporter.start();
+    this.scheduler.start();
     if (this.o.watch !== false) {
       this.web.watch();
-      const c = this.exporter.currentConfig;
+      const c = this.scheduler.currentConfig;
       this.watcher = new ChangeWatcher(c.watchFiles, c.accountsDir ? [c.accountsDir] : [], () => void this.reload('file change'), this.o.watchPollMs);
     }
-    this.log.info({ address, accounts: this.exporter.ownedCount, shard: this.shard.index, totalShards: this.shard.total, workers: this.pool.threads }, 'listening');
+    this.log.info({ address, accounts: this.scheduler.ownedCount, shard: this.shard.index, totalShards: this.shard.total, workers: this.pool.threads }, 'listening');
     return address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
   }
 
@@ -176,10 +176,10 @@ export class App {
       this.log.error({ trigger, problems }, `configuration reload rejected, keeping the running configuration: ${problems.join('; ')}`);
       return { ok: false, error: problems.join('\n') };
     }
-    const prev = this.exporter.currentConfig;
+    const prev = this.scheduler.currentConfig;
     if (next.listen.host !== prev.listen.host || next.listen.port !== prev.listen.port) this.log.warn('a new listen address takes effect only after a restart');
     if (next.workers !== prev.workers) this.log.warn('a new worker count takes effect only after a restart');
-    const diff = this.exporter.applyConfig(next);
+    const diff = this.scheduler.applyConfig(next);
     this.reloadState = { ok: true, lastSuccessMs: Date.now() };
     this.watcher?.update(next.watchFiles, next.accountsDir ? [next.accountsDir] : []);
     for (const w of next.warnings) this.log.warn(w);
@@ -189,27 +189,27 @@ export class App {
 
   /** Health and exporter families of every zone, or of `zones` only (a per-account body; accounts: theirs). */
   private renderHealth(zones?: readonly ZoneState[], accounts?: ReadonlySet<string>): string {
-    const c = this.exporter.currentConfig;
-    const nextAttempts = this.exporter.nextAttempts();
+    const c = this.scheduler.currentConfig;
+    const nextAttempts = this.scheduler.nextAttempts();
     return renderHealth(zones ? { all: () => zones.values() } : this.store, {
       version: VERSION,
       port: this.boundPort ?? c.listen.port,
       intervalMs: c.intervalMs,
       reload: this.reloadState,
       shard: { index: this.shard.index, total: this.shard.total },
-      ownedAccounts: this.exporter.ownedCount,
+      ownedAccounts: this.scheduler.ownedCount,
       pool: { threadsReplaced: this.pool.threadsReplaced, tasksRerun: this.pool.tasksRerun },
       configuredAccounts: c.accounts.length,
       build: BUILD_INFO,
       nextAttempts: accounts ? nextAttempts.filter(([a]) => accounts.has(a)) : nextAttempts,
       zoneRequestLimits: [...new Set([...this.store.all()].map((z) => z.zone))].flatMap((z) => (c.zones[z] ? [[z, c.zones[z].requestsPerSecond] as const] : [])),
-      discoveries: accounts ? this.exporter.discoveries().filter(([a]) => accounts.has(a)) : this.exporter.discoveries(),
+      discoveries: accounts ? this.scheduler.discoveries().filter(([a]) => accounts.has(a)) : this.scheduler.discoveries(),
     });
   }
 
   /** Stops scraping after in-flight requests, stops collecting, closes the pool; bounded by timeoutMs. */
   async close(timeoutMs = 10_000): Promise<void> {
-    this.exporter.stop();
+    this.scheduler.stop();
     this.watcher?.close();
     this.web.close();
     // In-flight scrapes finish first: the server stops accepting, and a keep-alive connection whose

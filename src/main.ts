@@ -56,7 +56,7 @@ async function main(): Promise<number> {
   });
 
   if (cli.once) {
-    await app.exporter.collectAll();
+    await app.scheduler.collectAll();
     process.stdout.write(await app.exposition.text());
     const failed = [...app.store.all()].filter((z) => !z.up);
     for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);

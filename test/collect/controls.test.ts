@@ -56,7 +56,7 @@ async function serverListRequests(account: string): Promise<number> {
 /** Runs one collection of every account and scrapes once the exposition shows it. */
 async function collectAndScrape(): Promise<Sample[]> {
   const before = (await scrape(s.url)).filter((x) => x.name === 'ktcloud_lb_atomic_updates_total' || x.name === 'ktcloud_account_collection_errors_total').reduce((n, x) => n + x.value, 0);
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   return eventually(async () => {
     const samples = await scrape(s.url);
     const after = samples.filter((x) => x.name === 'ktcloud_lb_atomic_updates_total' || x.name === 'ktcloud_account_collection_errors_total').reduce((n, x) => n + x.value, 0);

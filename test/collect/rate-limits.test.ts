@@ -35,7 +35,7 @@ describe('rate limits, measured at the simulator', () => {
     expect(s.app.pool.threads).toBe(3);
     await s.sim.resetStats();
     const started = Date.now();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const elapsed = (Date.now() - started) / 1000;
     const stats = (await s.sim.stats({ windowMs: String(WINDOW_MS) })) as { total: number; maxInWindowByZone: Record<string, number>; maxInWindowByAccount: Record<string, number> };
     const perZone = stats.maxInWindowByZone;
@@ -56,7 +56,7 @@ describe('rate limits, measured at the simulator', () => {
   it('still hold while 429s and 503s are being retried after Retry-After', async () => {
     for (const [i, a] of ACCOUNTS.entries()) await s.sim.setFaults(a.id, { rateLimit: { status: i % 2 ? 503 : 429, retryAfterSeconds: 0, every: 3 } });
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const stats = (await s.sim.stats({ windowMs: String(WINDOW_MS) })) as { byStatus: Record<string, number>; maxInWindowByZone: Record<string, number>; maxInWindowByAccount: Record<string, number> };
     expect((stats.byStatus['429'] ?? 0) + (stats.byStatus['503'] ?? 0)).toBeGreaterThan(10); // retries really happened
     for (const z of ['DX-M1', 'DX-G']) expect(stats.maxInWindowByZone[z]).toBeLessThanOrEqual(allowed(ZONE_RPS));
@@ -67,9 +67,9 @@ describe('rate limits, measured at the simulator', () => {
 
   it('per-account concurrency bounds requests in flight', async () => {
     // One account alone with generous rates, so only concurrency limits what is pending.
-    const cfg = s.app.exporter.currentConfig;
+    const cfg = s.app.scheduler.currentConfig;
     const zones = Object.fromEntries(Object.entries(cfg.zones).map(([k, z]) => [k, { ...z, requestsPerSecond: 1000 }]));
-    s.app.exporter.applyConfig({ ...cfg, zones, accounts: [{ ...cfg.accounts[0]!, limits: { ...cfg.accounts[0]!.limits, concurrency: 2, requestsPerSecond: 1000 } }] });
+    s.app.scheduler.applyConfig({ ...cfg, zones, accounts: [{ ...cfg.accounts[0]!, limits: { ...cfg.accounts[0]!.limits, concurrency: 2, requestsPerSecond: 1000 } }] });
     await s.sim.setFaults(ACCOUNTS[0]!.id, { slowMs: 100 });
     let maxPending = 0;
     let sampling = true;
@@ -80,7 +80,7 @@ describe('rate limits, measured at the simulator', () => {
       }
     })();
     try {
-      await s.app.exporter.collectAll();
+      await s.app.scheduler.collectAll();
     } finally {
       sampling = false;
       await sampler;

@@ -26,10 +26,10 @@ afterAll(() => s.close());
 
 describe('a saturated zone, accounts started together', () => {
   it('end together, in no more time than the zone needs', async () => {
-    await s.app.exporter.collectAll(); // tokens: the measured cycle is warm (list + 10 server lists each)
+    await s.app.scheduler.collectAll(); // tokens: the measured cycle is warm (list + 10 server lists each)
     await s.sim.resetStats();
     const started = Date.now();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const elapsedMs = Date.now() - started;
     const stats = (await s.sim.stats()) as { total: number };
     expect(stats.total).toBe(4 * 11);

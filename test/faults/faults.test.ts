@@ -54,7 +54,7 @@ beforeAll(async () => {
     yaml: 'interval: 1m\ntimeout: 4s\napi: { requestTimeout: 300ms, retries: 2, retryBase: 10ms, maxResponseBytes: 1048576 }\nlimits: { requestsPerSecond: 100, zoneRequestsPerSecond: 1000 }',
     schedule: false,
   });
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   await s.app.exposition.flush();
 });
 afterAll(() => s.close());
@@ -118,7 +118,7 @@ describe('each fault, through the real pool', () => {
 describe('one LB\'s server list failing', () => {
   it('exports that LB with its info, no invented zero, and marks the collection partial', async () => {
     s.sim.setFaults(id(CASES[0]!), { failServerListFor: { count: 1 } });
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     await s.app.exposition.flush();
     const m = parseExposition(await (await fetch(`${s.url}/metrics`)).text());
     const acc = { account: 'healthy-a' };

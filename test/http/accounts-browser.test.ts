@@ -22,7 +22,7 @@ beforeAll(async () => {
     ],
     yaml: 'interval: 30s\ntimeout: 10s\nspread: false\nlimits: { requestsPerSecond: 50 }',
   });
-  await eventually(() => (s.app.exporter.isReady() ? true : undefined), 15_000, 'first collections');
+  await eventually(() => (s.app.scheduler.isReady() ? true : undefined), 15_000, 'first collections');
 });
 afterAll(() => s.close());
 

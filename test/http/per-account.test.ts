@@ -40,7 +40,7 @@ beforeAll(async () => {
     yaml: 'interval: 30s\ntimeout: 10s\nlimits: { requestsPerSecond: 500, zoneRequestsPerSecond: 1000, concurrency: 8 }',
     schedule: false,
   });
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   await s.app.exposition.flush();
 }, 60_000);
 afterAll(() => s.close());
@@ -138,7 +138,7 @@ describe('/metrics?account=', () => {
 
     const lbId = parseExposition(plain.body.toString()).find((x) => x.name === 'ktcloud_lb_info' && x.value === 1)!.labels.lb_id!;
     s.sim.setLbState('big@example.com', 'DX-M1', Number(lbId), 'DOWN');
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const after = oneMember((await raw('/metrics?account=big', { 'accept-encoding': 'gzip' })).body);
     const info = parseExposition(after).find((x) => x.name === 'ktcloud_lb_info' && x.labels.lb_id === lbId)!;
     expect(info.value).toBe(0);

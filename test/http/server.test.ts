@@ -21,7 +21,7 @@ describe('HTTP routes (real server on 127.0.0.1)', () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
     const before = await fetch(`${s.url}/readyz`);
     expect(before.status).toBe(503);
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
   });
 
@@ -39,7 +39,7 @@ describe('HTTP routes (real server on 127.0.0.1)', () => {
   });
 
   it('/accounts gives JSON on request, failing accounts first, with a human error and no secret', async () => {
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     for (const req of [fetch(`${s.url}/accounts?format=json`), fetch(`${s.url}/accounts`, { headers: { accept: 'application/json' } })]) {
       const res = await req;
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);

@@ -34,7 +34,7 @@ beforeAll(async () => {
     accounts: [{ name: 'golden', zones: ['DX-M1', 'DX-G'], id: 'golden@example.com', password: 'golden-pw' }],
     schedule: false,
   });
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   await s.app.exposition.flush();
 });
 afterAll(() => s.close());

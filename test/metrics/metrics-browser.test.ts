@@ -16,7 +16,7 @@ beforeAll(async () => {
     yaml: 'interval: 30s\ntimeout: 10s\nlimits: { requestsPerSecond: 500, zoneRequestsPerSecond: 1000, concurrency: 8 }',
     schedule: false,
   });
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   await s.app.exposition.flush();
 });
 afterAll(() => s.close());

@@ -55,7 +55,7 @@ describe('OpenMetrics from the real server', () => {
       ],
       schedule: false,
     });
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     await s.app.exposition.flush();
     const res = await fetch(`${s.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
     expect(res.headers.get('content-type')).toBe(OPENMETRICS);

@@ -16,7 +16,7 @@ beforeAll(async () => {
     app: { workerFile: new URL('../fixtures/workers/faulty-worker.mjs', import.meta.url).pathname },
     schedule: false,
   });
-  await s.app.exporter.collectAll();
+  await s.app.scheduler.collectAll();
   await s.app.exposition.flush();
 }, 30_000);
 afterAll(() => s.close());

@@ -30,7 +30,7 @@ afterAll(() => s.close());
 
 describe('credential rotation during a collection', () => {
   it('the next collection authenticates with the new identity, not the old token', async () => {
-    const running = s.app.exporter.collectAll();
+    const running = s.app.scheduler.collectAll();
     await eventually(async () => ((await count(OLD.id, 'auth')) === 1 ? true : undefined), 10_000, 'the old identity authenticated');
     writeFileSync(s.configFile, exporterYaml(s.sim, [account(NEW)], YAML));
     expect((await s.app.reload('test')).changed).toEqual(['rot']);
@@ -38,7 +38,7 @@ describe('credential rotation during a collection', () => {
     expect(await count(OLD.id, 'listLoadBalancerWebServers')).toBe(3);
 
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(await count(NEW.id, 'auth'), 'new identity authenticated').toBe(1);
     expect(await count(OLD.id), 'calls made with the old identity\'s token').toBe(0);
     expect(await count(NEW.id)).toBe(5); // auth, list, 3 server lists

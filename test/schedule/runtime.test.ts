@@ -26,7 +26,7 @@ describe('collections through the real pool and simulator', () => {
     for (const a of accounts) {
       const z = s.app.store.get(a.name, 'DX-M1')!;
       expect(z.up, a.name).toBe(true);
-      const next = s.app.exporter.nextRunOf(a.name)!;
+      const next = s.app.scheduler.nextRunOf(a.name)!;
       expect(next - z.lastAttemptMs!, `${a.name}: not twice in one interval`).toBeGreaterThanOrEqual(I - 1000);
       const phase = (((next - stableOffset(a.name, I)) % I) + I) % I;
       expect(Math.min(phase, I - phase), `${a.name} on its slot`).toBeLessThan(1);
@@ -42,8 +42,8 @@ describe('collections through the real pool and simulator', () => {
       schedule: false,
     });
     s.sim.setFaults('sched0@example.com', { slowMs: 6000 });
-    const slow = s.app.exporter.collectAll();
-    const again = s.app.exporter.collectAll(); // a second trigger while the first runs
+    const slow = s.app.scheduler.collectAll();
+    const again = s.app.scheduler.collectAll(); // a second trigger while the first runs
     await Promise.all([slow, again]);
     expect(s.app.store.get('sched-0', 'DX-M1')!.attempts).toBe(1); // one collection, not two
     const byAccount = s.sim.stats.totals().byAccount;
@@ -56,18 +56,18 @@ describe('collections through the real pool and simulator', () => {
   it('drops the tokens of an account whose credentials changed', async () => {
     const accounts = many(1);
     s = await startStack({ sim: { accounts: [{ id: accounts[0]!.id, password: 'pw0', zones: { 'DX-M1': { lbs: 1 } } }] }, accounts, schedule: false });
-    await s.app.exporter.collectAll();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
+    await s.app.scheduler.collectAll();
     expect(s.sim.stats.count({ command: 'auth' })).toBe(1); // token reused across cycles
-    const cfg = s.app.exporter.currentConfig;
+    const cfg = s.app.scheduler.currentConfig;
     const { Secret } = await import('../../src/config/secret.js');
-    s.app.exporter.applyConfig({ ...cfg, accounts: [{ ...cfg.accounts[0]!, password: new Secret('pw0') , id: new Secret(accounts[0]!.id)}] } as typeof cfg);
-    await s.app.exporter.collectAll();
+    s.app.scheduler.applyConfig({ ...cfg, accounts: [{ ...cfg.accounts[0]!, password: new Secret('pw0') , id: new Secret(accounts[0]!.id)}] } as typeof cfg);
+    await s.app.scheduler.collectAll();
     expect(s.sim.stats.count({ command: 'auth' })).toBe(1); // same credentials: token kept
     s.sim.setPassword(accounts[0]!.id, 'pw1'); // (this also kills the old token on the API side)
-    s.app.exporter.applyConfig({ ...cfg, accounts: [{ ...cfg.accounts[0]!, password: new Secret('pw1') }] } as typeof cfg);
+    s.app.scheduler.applyConfig({ ...cfg, accounts: [{ ...cfg.accounts[0]!, password: new Secret('pw1') }] } as typeof cfg);
     s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const t = s.sim.stats.totals();
     expect(t.byCommand).toEqual({ auth: 1, listLoadBalancers: 1, listLoadBalancerWebServers: 1 }); // fresh auth first, no 401 with the old token
     expect(s.app.store.get('sched-0', 'DX-M1')!.up).toBe(true);

@@ -28,7 +28,7 @@ describe('a collection that times out', () => {
     const perCycle: number[] = [];
     for (let cycle = 0; cycle < 3; cycle++) {
       const since = Date.now();
-      await s.app.exporter.collectAll();
+      await s.app.scheduler.collectAll();
       const st = (await s.sim.stats({ account: BIG.id, command: 'listLoadBalancerWebServers', since: String(since) })) as { matching: number };
       perCycle.push(st.matching);
       expect(s.app.store.get('big', 'DX-M1')!.lastError?.reason).toBe('timeout');

@@ -42,8 +42,8 @@ const authWarnings = (zone: string) =>
 
 /** The next collection of every account is a discovery (discoveryInterval 1s, and 1s has passed). */
 async function nextCollectionDiscovers(): Promise<void> {
-  const c = s.app.exporter.currentConfig;
-  if (c.discoveryIntervalMs !== 1000) s.app.exporter.applyConfig({ ...c, discoveryIntervalMs: 1000 });
+  const c = s.app.scheduler.currentConfig;
+  if (c.discoveryIntervalMs !== 1000) s.app.scheduler.applyConfig({ ...c, discoveryIntervalMs: 1000 });
   await new Promise((r) => setTimeout(r, 1100));
 }
 
@@ -69,12 +69,12 @@ afterAll(() => s?.close());
 
 describe('zones: auto', () => {
   it('discovers the two zones with LBs at one token and one list per zone, and collects only those two', async () => {
-    expect(s.app.exporter.isReady()).toBe(false); // not ready before discovery and first collection
+    expect(s.app.scheduler.isReady()).toBe(false); // not ready before discovery and first collection
     expect((await accountsJson()).get('two')).toMatchObject({ state: 'pending', zonesMode: 'auto', discoveredAt: null, zones: [] });
     expect(only(await metrics(), 'ktcloud_account_zones_discovered', { account: 'two' })).toEqual([]); // unknown yet, not 0
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
-    expect(s.app.exporter.isReady()).toBe(true);
+    await s.app.scheduler.collectAll();
+    expect(s.app.scheduler.isReady()).toBe(true);
 
     const first = await calls(TWO.id);
     const expected: Record<string, number> = {};
@@ -90,7 +90,7 @@ describe('zones: auto', () => {
 
     // The next collection (discovery not due for an hour): no new token, the other zones untouched.
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(await calls(TWO.id)).toEqual({
       'DX-M1 listLoadBalancers': 1,
       'DX-M1 listLoadBalancerWebServers': 2,
@@ -115,7 +115,7 @@ describe('zones: auto', () => {
     expect(row('two')).toContain('zones auto · found 2');
     // Between discoveries an account found in no zone makes no call at all.
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(await calls(NONE.id)).toEqual({});
   });
 
@@ -128,12 +128,12 @@ describe('zones: auto', () => {
     expect(authWarnings('DX-G-YS')).toBe(1);
 
     await nextCollectionDiscovers();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(authWarnings('DX-G-YS')).toBe(1); // the same streak: not logged again
 
     await s.sim.setFaults(LOCKED.id, {}, 'DX-G-YS');
     await nextCollectionDiscovers();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect((await accountsJson()).get('locked')).toMatchObject({ authFailedZones: [] });
     m = await metrics();
     expect(only(m, 'ktcloud_account_zones_auth_failed', { account: 'locked' })[0]?.value).toBe(0);
@@ -141,7 +141,7 @@ describe('zones: auto', () => {
     // The exporter holds a good token there now: the simulator revokes it so that a new one is asked for.
     await s.sim.setFaults(LOCKED.id, { wrongPassword: true, expireTokenAfterRequests: 1 }, 'DX-G-YS');
     await nextCollectionDiscovers();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(authWarnings('DX-G-YS')).toBe(2); // a new streak is logged again
     expect(s.logs.text).not.toContain(LOCKED.password);
   });
@@ -149,13 +149,13 @@ describe('zones: auto', () => {
   it('a zone that gains its first LB is collected from the next discovery on, not before', async () => {
     // One LB appears in DX-DCN-CJ (the simulator's extra-LB fault) for the account found nowhere.
     await s.sim.setFaults(NONE.id, { hugeResponse: { extraLbs: 1 } }, 'DX-DCN-CJ');
-    s.app.exporter.applyConfig({ ...s.app.exporter.currentConfig, discoveryIntervalMs: 3_600_000 });
+    s.app.scheduler.applyConfig({ ...s.app.scheduler.currentConfig, discoveryIntervalMs: 3_600_000 });
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect(await calls(NONE.id)).toEqual({});
 
     await nextCollectionDiscovers();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     const m = await metrics();
     expect(only(m, 'ktcloud_account_up', { account: 'none' }).map((x) => [x.labels.zone, x.value])).toEqual([['DX-DCN-CJ', 1]]);
     expect(only(m, 'ktcloud_lb_total_count', { account: 'none', zone: 'DX-DCN-CJ' })[0]?.value).toBe(1);
@@ -163,12 +163,12 @@ describe('zones: auto', () => {
   });
 
   it('a reload that adds a zone makes the next collection discover, and the new zone is tried', async () => {
-    const c = s.app.exporter.currentConfig;
+    const c = s.app.scheduler.currentConfig;
     // The tests above discovered already; with an hour between discoveries none is due by time.
     // A new zone name, served by the simulator's DX-M1.
-    s.app.exporter.applyConfig({ ...c, discoveryIntervalMs: 3_600_000, zones: { ...c.zones, 'DX-NEW': { ...c.zones['DX-M1']!, name: 'DX-NEW' } } });
+    s.app.scheduler.applyConfig({ ...c, discoveryIntervalMs: 3_600_000, zones: { ...c.zones, 'DX-NEW': { ...c.zones['DX-M1']!, name: 'DX-NEW' } } });
     await s.sim.resetStats();
-    await s.app.exporter.collectAll();
+    await s.app.scheduler.collectAll();
     expect((await calls(TWO.id))['DX-Central listLoadBalancers']).toBe(1); // an empty zone was asked again: a discovery
     expect((await accountsJson()).get('two')?.discoveredZones).toEqual(['DX-M1', 'DX-G', 'DX-NEW']);
   });
@@ -177,10 +177,10 @@ describe('zones: auto', () => {
     const before = (await accountsJson()).get('wrong')!;
     expect(before).toMatchObject({ zonesMode: 'auto', discoveredZones: [], authFailedZones: [...ZONES, 'DX-NEW'] });
     expect(only(await metrics(), 'ktcloud_account_zones_auth_failed', { account: 'wrong' })[0]?.value).toBe(6);
-    const c = s.app.exporter.currentConfig;
+    const c = s.app.scheduler.currentConfig;
     expect(c.discoveryIntervalMs).toBe(3_600_000); // none due by time
-    s.app.exporter.applyConfig({ ...c, accounts: c.accounts.map((a) => (a.name === 'wrong' ? { ...a, password: new Secret('pw-new') } : a)) });
-    await s.app.exporter.collectAll();
+    s.app.scheduler.applyConfig({ ...c, accounts: c.accounts.map((a) => (a.name === 'wrong' ? { ...a, password: new Secret('pw-new') } : a)) });
+    await s.app.scheduler.collectAll();
     expect((await accountsJson()).get('wrong')).toMatchObject({ state: 'ok', discoveredZones: ['DX-G'], authFailedZones: [] });
   });
 });

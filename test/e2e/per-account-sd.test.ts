@@ -71,9 +71,10 @@ const prometheusBin = requireTool('prometheus', 'a real Prometheus discovering t
     });
     await eventually(
       async () => {
-        const up = await prom!.query(`up{job="${JOB}"} == 1`);
+        // Both jobs: every target scraped at least once (up == 1), and every LB count stored.
+        const up = await prom!.query(`up{job=~"${JOB}|${JOB_DISHONOURED}"} == 1`);
         const lb = await prom!.query(`ktcloud_lb_total_count{job=~"${JOB}|${JOB_DISHONOURED}"}`);
-        return up.length === ACCOUNTS.length && lb.length === 8 ? true : undefined;
+        return up.length === 2 * ACCOUNTS.length && lb.length === 8 ? true : undefined;
       },
       60_000,
       'Prometheus to scrape one target per account',

@@ -34,9 +34,12 @@ describe('npm run bench -- --tier S (smoke)', () => {
   it('completes, exits 0 and emits every figure as a number (exporter-side latency, nice, CPU per thread kind included), as JSON lines and a table', async () => {
     expect(existsSync(RUN), 'dist/bench/run.js is missing: run `npm run build` first').toBe(true);
     const jsonOut = join(dir, 'bench.jsonl');
-    // Phases shortened where the smoke asserts no figure's value: a 2 s interval with limits
-    // loose enough that a cycle fits it, 1 s rest and paced runs. Every phase still runs.
-    const short = ['--interval', '2', '--zone-rps', '200', '--account-rps', '40', '--rest-seconds', '1', '--paced-seconds', '1'];
+    // Phases shortened where the smoke asserts no figure's value: limits loose enough that a
+    // cycle takes ~0.5 s, 1 s rest and paced runs. Every phase still runs. The interval stays at
+    // the tier's 4 s: the harness counts an attempt in a cycle when it starts within [start − 1 s,
+    // start + interval − 1 s), and with 2 s a cold start delayed by a loaded machine (three test
+    // files at once on two cores) fell out of that window and the run never settled.
+    const short = ['--interval', '4', '--zone-rps', '200', '--account-rps', '40', '--rest-seconds', '1', '--paced-seconds', '1'];
     const r = await run(['--tier', 'S', '--cycles', '1', ...short, '--json-out', jsonOut], 80_000);
     expect(r.code, `bench exited ${r.code}\n${r.stderr.slice(-3000)}`).toBe(0);
 

@@ -79,19 +79,23 @@ export class SharedPacer {
     }
   }
 
+  /** Books the next slot and sleeps until it; an abort gives the slot back, so it books nothing. */
+  async waitForSlot(signal?: AbortSignal): Promise<void> {
+    const at = this.book();
+    const waitMs = Number(at - nowUs()) / 1000;
+    if (waitMs <= 0) return;
+    try {
+      await sleep(Math.ceil(waitMs), undefined, { signal });
+    } catch (err) {
+      this.unbook(at);
+      throw err;
+    }
+  }
+
   /** Waits for a slot, then until the window allows one more send; rejects when aborted, and then books nothing. */
   async take(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const at = this.book();
-    const waitMs = Number(at - nowUs()) / 1000;
-    if (waitMs > 0) {
-      try {
-        await sleep(Math.ceil(waitMs), undefined, { signal });
-      } catch (err) {
-        this.unbook(at);
-        throw err;
-      }
-    }
+    await this.waitForSlot(signal);
     for (;;) {
       signal?.throwIfAborted();
       const retryInUs = this.tryRecordSend();

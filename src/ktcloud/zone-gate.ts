@@ -84,16 +84,7 @@ export async function pace(zone: SharedPacer, account: SharedPacer, priority: Pr
  * window has room for one more request than it has admitted, and admits it.
  */
 async function roomInAccount(account: SharedPacer, signal?: AbortSignal): Promise<void> {
-  const at = account.book();
-  const waitMs = Number(at - nowUs()) / 1000;
-  if (waitMs > 0) {
-    try {
-      await sleep(Math.ceil(waitMs), undefined, { signal });
-    } catch (err) {
-      account.unbook(at);
-      throw err;
-    }
-  }
+  await account.waitForSlot(signal);
   for (;;) {
     const waitUs = account.waitForSends(admitted.get(account) ?? 0);
     if (waitUs === 0n) break;

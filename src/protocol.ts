@@ -66,8 +66,6 @@ export interface Snapshot {
   readonly series: number;
 }
 
-/** The former name of Snapshot, kept so that other branches' imports still compile. */
-export type RenderedSnapshot = Snapshot;
 
 export interface ZoneSummary {
   readonly lbs: number;

@@ -3,7 +3,7 @@
  * that the main thread only concatenates bytes. Output order is LB_FAMILY_ORDER.
  */
 import type { LoadBalancer, WebServer } from '../ktcloud/parse.js';
-import type { RenderedSnapshot } from '../protocol.js';
+import type { Snapshot } from '../protocol.js';
 import { LB_FAMILIES as F, LB_FAMILY_ORDER, PER_SERVER_KEYS, type LbFamilyKey } from '../metrics/families.js';
 import { capLabel } from '../metrics/label-safety.js';
 import { escapeLabelValue as esc, formatValue } from '../metrics/text.js';
@@ -20,7 +20,7 @@ export interface LbWithServers {
  * @param disabled metric names of families left out (`metrics.disable`): their lines are not
  * rendered and not counted in `series`.
  */
-export function renderSnapshot(account: string, zone: string, items: readonly LbWithServers[], disabled: ReadonlySet<string> = NONE): RenderedSnapshot {
+export function renderSnapshot(account: string, zone: string, items: readonly LbWithServers[], disabled: ReadonlySet<string> = NONE): Snapshot {
   const out: Record<LbFamilyKey, string> = Object.fromEntries(LB_FAMILY_ORDER.map((k) => [k, ''])) as Record<LbFamilyKey, string>;
   const on = Object.fromEntries(LB_FAMILY_ORDER.map((k) => [k, !disabled.has(F[k].name)])) as Record<LbFamilyKey, boolean>;
   const perServer = PER_SERVER_KEYS.filter((k) => on[k]).length;

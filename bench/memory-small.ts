@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ask, loadavg, rssBytes, sleep, startChild, stopAll } from './lib/proc.js';
 import { MB, median, round } from './lib/stats.js';
-import { V8_FLAGS } from '../src/runtime-flags.js';
+import { ALLOCATOR_ENV, V8_FLAGS } from '../src/runtime-flags.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     const exporter = startChild('exporter', [EXPORTER_BIN, '--config', join(dir, 'exporter.yaml')], {
       ipc: values.probe,
       execArgv: [...(values.probe ? ['--import', PRELOAD] : []), ...nodeArgs],
+      env: { ...(values['no-v8-flags'] ? {} : ALLOCATOR_ENV), ...process.env },
     });
     const t0 = Date.now();
     let peak = 0;

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { V8_FLAGS } from '../src/runtime-flags.js';
+import { ALLOCATOR_ENV, V8_FLAGS } from '../src/runtime-flags.js';
 
 const BIN = new URL('../bin/ktcloud-lb-exporter', import.meta.url).pathname;
 const canExec = typeof (process as { execve?: unknown }).execve === 'function';
@@ -14,7 +14,7 @@ function cmdline(pid: number): string[] {
 
 describe('bin/ktcloud-lb-exporter', () => {
   it.skipIf(!canExec)('re-executes node with the V8 flags in the same process, which then serves and stops on SIGTERM', async () => {
-    const env = { PATH: process.env.PATH, CLOUD_ID: 'launcher@example.com', CLOUD_PASSWORD: 'pw', CLOUD_ZONE: 'DX-M1' };
+    const env = { PATH: process.env.PATH, CLOUD_ID: 'launcher@example.com', CLOUD_PASSWORD: 'pw', CLOUD_ZONE: 'DX-M1', MALLOC_MMAP_THRESHOLD_: '131072' };
     const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -26,6 +26,10 @@ describe('bin/ktcloud-lb-exporter', () => {
     const argv = cmdline(child.pid!);
     for (const f of V8_FLAGS) expect(argv).toContain(f);
     expect(argv).toContain(BIN);
+    // The allocator settings join the environment; a value the deployer set wins.
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`MALLOC_ARENA_MAX=${ALLOCATOR_ENV.MALLOC_ARENA_MAX}`);
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

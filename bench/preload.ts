@@ -16,7 +16,8 @@
  */
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { subscribe } from 'node:diagnostics_channel';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
 export const ELD_RESOLUTION_MS = 1;
@@ -36,10 +37,31 @@ function osThreadId(): number {
   }
 }
 
+/** This thread's V8 heap, MB: what is used and what V8 has reserved for it. */
+function heapMB(): { used: number; total: number; external: number } {
+  const h = getHeapStatistics();
+  const mb = (n: number) => Math.round(n / 1e4) / 100;
+  return { used: mb(h.used_heap_size), total: mb(h.total_heap_size), external: mb(h.external_memory) };
+}
+
+/** RSS split into anonymous memory and file-backed pages (the node binary's code), MB. */
+function rssSplitMB(): { anon: number; file: number } | undefined {
+  try {
+    const t = readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? NaN);
+    return { anon: Math.round(kb('RssAnon') / 10.24) / 100, file: Math.round(kb('RssFile') / 10.24) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
 if (!isMainThread) {
   const ch = new BroadcastChannel(THREADS_CHANNEL);
   ch.postMessage({ threadId, tid: osThreadId() });
-  ch.close();
+  // Each worker's heap, every second (the largest seen is kept by the main thread).
+  const t = setInterval(() => ch.postMessage({ threadId, heap: heapMB() }), 1000);
+  t.unref();
+  (ch as unknown as { unref(): void }).unref();
 } else if (typeof process.send === 'function') {
   const h = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   h.enable();
@@ -64,10 +86,13 @@ if (!isMainThread) {
   });
 
   const workers = new Map<number, number>();
+  type Heap = ReturnType<typeof heapMB>;
+  const workerHeaps = new Map<number, { last: Heap; peakTotal: number }>();
   const ch = new BroadcastChannel(THREADS_CHANNEL);
   ch.onmessage = (e) => {
-    const { threadId: id, tid } = (e as MessageEvent).data as { threadId: number; tid: number };
-    workers.set(id, tid);
+    const { threadId: id, tid, heap } = (e as MessageEvent).data as { threadId: number; tid?: number; heap?: Heap };
+    if (tid !== undefined) workers.set(id, tid);
+    if (heap) workerHeaps.set(id, { last: heap, peakTotal: Math.max(heap.total, workerHeaps.get(id)?.peakTotal ?? 0) });
   };
   (ch as unknown as { unref(): void }).unref();
 
@@ -89,6 +114,8 @@ if (!isMainThread) {
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal, external: mem.external, arrayBuffers: mem.arrayBuffers },
       cpuUs: cpu.user + cpu.system,
       threads: { main: osThreadId(), workers: [...workers.values()] },
+      heaps: { main: heapMB(), workers: [...workerHeaps.values()] },
+      rssSplit: rssSplitMB(),
     });
   });
   // The channel must not keep the exporter alive (it exits on SIGTERM by itself).

@@ -44,7 +44,7 @@ const TOKEN_TTL_S = 3600;
 const TOKEN_RENEW_MARGIN_MS = 3 * 60_000;
 
 const USAGE = `usage: npm run bench -- --tier S|M|L|XL[,..] [--shards 1|4|1,4] [--latency-ms 50] [--cycles N] [--no-nice]
-                     [--interval SECONDS] [--zone-rps N] [--account-rps N] [--concurrency N]
+                     [--interval SECONDS] [--zone-rps N] [--account-rps N] [--concurrency N] [--workers N]
                      [--scrape-clients 2] [--scrape-rate 20] [--rest-clients 10] [--rest-seconds 5] [--paced-seconds 5] [--json-out FILE] [--verbose]
                      [--exporter-node-args="--cpu-prof --cpu-prof-dir=DIR"] [--exporter-env KEY=VALUE,..]
                      [--dump-dir DIR]`;
@@ -71,6 +71,7 @@ export interface Options {
   readonly exporterNodeArgs: readonly string[];
   readonly dumpDir?: string;
   readonly exporterEnv: Readonly<Record<string, string>>;
+  readonly workers: number | undefined;
 }
 
 class UsageError extends Error {}
@@ -89,6 +90,8 @@ function parseOptions(argv: string[]): Options {
       'zone-rps': { type: 'string' },
       'account-rps': { type: 'string' },
       concurrency: { type: 'string' },
+      /** Worker threads per exporter process (default: the exporter's own default). */
+      workers: { type: 'string' },
       'scrape-clients': { type: 'string', default: '2' },
       'scrape-rate': { type: 'string', default: '20' },
       'rest-clients': { type: 'string', default: '10' },
@@ -137,6 +140,7 @@ function parseOptions(argv: string[]): Options {
   return {
     tiers,
     shards,
+    workers: num('workers', values.workers, 1),
     nice: values['no-nice'] ? 0 : NICE,
     latencyMs: num('latency-ms', values['latency-ms'], 0, false)!,
     scrapeClients: num('scrape-clients', values['scrape-clients'], 1)!,
@@ -235,6 +239,16 @@ interface Probe {
   cpuUs: number;
   /** OS thread ids: the main thread and each worker thread that announced itself. */
   threads: { main: number; workers: number[] };
+  /** V8 heaps, MB: the main thread's now; each worker's last report (every second) and the largest total it reported. */
+  heaps?: { main: HeapMB; workers: { last: HeapMB; peakTotal: number }[] };
+  /** RSS as anonymous memory and file-backed pages (the node binary), MB. */
+  rssSplit?: { anon: number; file: number };
+}
+
+interface HeapMB {
+  used: number;
+  total: number;
+  external: number;
 }
 
 /** The largest of per-process figures; NaN when any is missing, so a gap shows as a missing figure. */
@@ -288,7 +302,7 @@ function accountName(i: number): string {
 }
 
 /** The simulator's generate: section names accounts bench-NNNN@example.com / pw-N, zones round-robin. */
-function exporterConfigYaml(tier: Tier, zoneEndpoints: Record<string, string>, intervalS: number, timeoutS: number, zoneRps: number): string {
+function exporterConfigYaml(tier: Tier, zoneEndpoints: Record<string, string>, intervalS: number, timeoutS: number, zoneRps: number, workers: number | undefined): string {
   const zones = ZONES.map((z) => `  ${z}: { endpoint: "${zoneEndpoints[z]}" }`).join('\n');
   const accounts: string[] = [];
   for (let i = 0; i < tier.accounts; i++) {
@@ -298,8 +312,7 @@ function exporterConfigYaml(tier: Tier, zoneEndpoints: Record<string, string>, i
 interval: ${intervalS}s
 timeout: ${timeoutS}s
 spread: false
-workers: 2
-zones:
+${workers === undefined ? '' : `workers: ${workers}\n`}zones:
 ${zones}
 limits:
   concurrency: ${tier.limits.concurrency}
@@ -349,7 +362,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     // --- exporters: with spread: false, each collects every account at once when it starts and
     // every interval after; its first cycle (cold: no tokens) begins as it starts listening ---
     const cfgFile = join(dir, 'exporter.yaml');
-    writeFileSync(cfgFile, exporterConfigYaml(tier, zoneEndpoints, tier.intervalS, tier.intervalS, zoneRps));
+    writeFileSync(cfgFile, exporterConfigYaml(tier, zoneEndpoints, tier.intervalS, tier.intervalS, zoneRps, o.workers));
     let base = await simTotals();
     const owner = allZones(tier);
     await Promise.all(
@@ -611,7 +624,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
 
     // --- at rest: every exporter idle (a reload to an interval whose next slot is far away) ---
     // (spread: false keeps the phase of the start: the next cycle is a day after it.)
-    writeFileSync(cfgFile, exporterConfigYaml(tier, zoneEndpoints, 86_400, tier.intervalS, zoneRps));
+    writeFileSync(cfgFile, exporterConfigYaml(tier, zoneEndpoints, 86_400, tier.intervalS, zoneRps, o.workers));
     for (const e of exporters) await getJson(`${e.url}/-/reload`, { method: 'POST' });
     await sleep(2000);
 
@@ -746,6 +759,16 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
         growthCycles: growthDone,
         perProcessPeakRssMB: peakProcessRss.map((b) => round(b / MB, 1)),
         maxProcessPeakRssMB: round(Math.max(...peakProcessRss) / MB, 1),
+        // Where the (last) process's memory is, at the end: RSS as anonymous and file-backed
+        // pages, the main thread's V8 heap and the buffers outside it, each worker thread's heap.
+        breakdown: probes.map((p) => ({
+          rssAnonMB: p.rssSplit?.anon,
+          rssFileMB: p.rssSplit?.file,
+          mainHeapUsedMB: p.heaps?.main.used,
+          mainHeapTotalMB: p.heaps?.main.total,
+          arrayBuffersMB: round(p.memory.arrayBuffers / MB, 1),
+          workerHeaps: p.heaps?.workers.map((w) => ({ usedMB: w.last.used, totalMB: w.last.total, peakTotalMB: w.peakTotal, externalMB: w.last.external })),
+        })),
       },
       body: { plainBytes, gzipBytes, series },
       simulator: { readySeconds: round(simReadySeconds, 2), peakRssMB: round(peakSimRss / MB, 1) },

@@ -54,7 +54,7 @@ export const SCHEMA = [
     field: 'discoveryIntervalMs',
     doc: 'how often accounts with `zones: auto` look for their zones again; discovery rides on a collection, so it never runs more often than `interval`',
   },
-  { key: 'workers', type: 'integer', default: 2, min: 1, field: 'workers', doc: 'worker threads; each runs many accounts at once (the work is I/O)' },
+  { key: 'workers', type: 'integer', default: 1, min: 1, field: 'workers', doc: 'worker threads; each runs hundreds of accounts at once (the work is I/O: Tier M, 200 accounts, keeps one thread ~16 % busy); each one more costs ~15–35 MB' },
   { key: 'zones.<name>.endpoint', type: 'other', defaultText: 'the five DX zones, built in', doc: 'base URL of a zone; add a zone or point one at a KT-Cloud-compatible server (env `KTCLOUD_ZONE_<ZONE>_ENDPOINT` overrides, see below)' },
   { key: 'zones.<name>.requestsPerSecond', type: 'number', min: 0.001, defaultText: '`limits.zoneRequestsPerSecond`', doc: 'per-zone override' },
   { key: 'limits.concurrency', type: 'integer', default: 4, min: 1, field: 'limits.concurrency', perAccount: true, doc: 'API requests in flight per account' },

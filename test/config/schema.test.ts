@@ -64,6 +64,6 @@ describe('config schema', () => {
     const out = describeConfig(c, SHARD);
     for (const o of (SCHEMA as readonly OptionSpec[]).filter((x) => x.field)) expect(out).toMatch(new RegExp(`^  ${o.key.replace('.', '\\.')} +\\S`, 'm'));
     expect(out).toMatch(/^ {2}interval +2m {2}\(default 1m\)$/m);
-    expect(out).toMatch(/^ {2}workers +2$/m);
+    expect(out).toMatch(/^ {2}workers +1$/m);
   });
 });

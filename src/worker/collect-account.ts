@@ -5,7 +5,6 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Dispatcher } from 'undici';
-import type { Logger } from 'pino';
 import { ZoneClient } from '../ktcloud/client.js';
 import { cleanText, KtCloudError, toErrorInfo, type ErrorInfo } from '../ktcloud/errors.js';
 import { SharedPacer } from '../ktcloud/pacer.js';
@@ -15,14 +14,16 @@ import type { LoadBalancer } from '../ktcloud/parse.js';
 import { newHygiene, safeLoadBalancers, safeServers } from '../metrics/label-safety.js';
 import { renderSnapshot, type LbWithServers } from './render-snapshot.js';
 import { SERVER_LIST_FAMILIES } from '../metrics/families.js';
-import { lbNameTest, type LbNameTest } from '../config/lb-filter.js';
+import type { LbFilter } from '../config/types.js';
+import type { LbNameTest } from '../config/lb-filter.js';
+import type { WorkerLog } from './log.js';
 import { capSeries } from './series-cap.js';
 import type { CollectResult, CollectTask, ZoneOutcome, ZoneTask } from '../protocol.js';
 
 /** Collections started in this thread, to order those with the same deadline. */
 let collections = 0;
 
-export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: Logger): Promise<CollectResult> {
+export async function collectAccount(task: CollectTask, deadlineMs: number, dispatcher: Dispatcher, log: WorkerLog): Promise<CollectResult> {
   // The deadline, or the main thread cancelling the collection: either stops every wait and request.
   // One controller with our own timer: AbortSignal.any() holds its sources weakly, and a bare
   // AbortSignal.timeout() inside it can be garbage-collected and never fire.
@@ -35,7 +36,7 @@ export async function collectAccount(task: CollectTask, deadlineMs: number, disp
     const accountPacer = new SharedPacer(task.accountPacer, task.requestsPerSecond);
     const disabled = new Set(task.disabledFamilies ?? []);
     const controls: Controls = {
-      keep: lbNameTest(task.lbFilter),
+      keep: await nameTest(task.lbFilter),
       disabled,
       // Server lists cost one request per LB: asked only while a family made from them is on.
       fetchServers: SERVER_LIST_FAMILIES.some((n) => !disabled.has(n)),
@@ -57,7 +58,7 @@ interface ZoneDeps {
   readonly priority: Priority;
   readonly deadline: AbortSignal;
   readonly deadlineMs: number;
-  readonly log: Logger;
+  readonly log: WorkerLog;
   readonly controls: Controls;
 }
 
@@ -152,4 +153,14 @@ function summarise(items: readonly LbWithServers[]) {
 /** The LB's name as it may appear in a message: one line, bounded, never a secret. */
 function lbLabel(lb: LoadBalancer, secrets: readonly string[]): string {
   return JSON.stringify(cleanText(lb.name, secrets, 64));
+}
+
+/**
+ * The account's LB name filter. The RE2 engine (re2js, ~1–2 MB of a thread's heap once loaded) is
+ * loaded into this worker thread only when some account has a filter.
+ */
+async function nameTest(f: LbFilter | undefined): Promise<LbNameTest> {
+  if (!f || (f.include.length === 0 && f.exclude.length === 0)) return () => true;
+  const { lbNameTest } = await import('../config/lb-filter.js');
+  return lbNameTest(f);
 }

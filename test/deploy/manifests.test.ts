@@ -25,7 +25,7 @@ import {
 const IMAGE = 'registry.example.com/ktcloud/ktcloud-lb-exporter';
 const NAME = 'ktcloud-lb-exporter';
 const ENVIRONMENTS = {
-  dev: { namespace: 'monitoring-dev', replicas: 1, tag: 'develop-latest', pull: 'Always', limits: { cpu: '50m', memory: '128Mi' } }, // from bench/memory-small: see the dev patch
+  dev: { namespace: 'monitoring-dev', replicas: 1, tag: 'develop-latest', pull: 'Always', limits: { cpu: '50m', memory: '120Mi' } }, // from bench/memory-small: see the dev patch
   staging: { namespace: 'monitoring-staging', replicas: 1, tag: 'main-latest', pull: 'Always', limits: { cpu: '100m', memory: '128Mi' } },
   prod: { namespace: 'monitoring', replicas: 2, tag: 'v0.1.0', pull: 'IfNotPresent', limits: { cpu: '200m', memory: '256Mi' } },
 } as const;

@@ -14,7 +14,9 @@
  * holds compressed LB bytes (no per-segment buffers, no joined copy per version). A format's gzip
  * body is one standard gzip member written as a list of about twenty buffers: header, each
  * family's header segment and its piece of the LB buffer, the health segments, the process
- * metrics, trailer.
+ * metrics, trailer. A gzip body under JOIN_BELOW (256 KiB: a few accounts) is instead one buffer,
+ * joined when the process metrics change: for a small body the socket write of twenty pieces
+ * costs more than the copy.
  *
  * The plain form is made only when asked for (Prometheus asks for gzip): a list of views of the
  * snapshots' buffers, written as is (one writev); the snapshots stay the only copy of the text.
@@ -38,6 +40,8 @@ export const FAST_DEFLATE: ZlibOptions = { ...DEFLATE_OPTS, level: 1 };
 const GROUP = 4;
 /** Health text is compressed in pieces of about this many bytes (one segment each). */
 const HEALTH_PIECE = 64 * 1024;
+/** Gzip bodies smaller than this are served as one joined buffer (Form.gzip). */
+const JOIN_BELOW = 256 * 1024;
 /** Longest the event loop is held by one slice of compression. */
 const SLICE_MS = 1;
 
@@ -180,9 +184,9 @@ async function makeForm(body: Body, format: Format, slicer: Slicer): Promise<For
 /** One format of a body. */
 export class Form {
   /** Everything before the process metrics: the buffers to write after the gzip header, and what they inflate to. */
-  private deflated: { readonly buffers: readonly Buffer[]; readonly crc: number; readonly size: number } | undefined;
+  private deflated: { readonly buffers: readonly Buffer[]; readonly length: number; readonly crc: number; readonly size: number } | undefined;
   private parts: Uint8Array[] | undefined;
-  private trailer: { process: ProcessPart; bytes: Buffer } | undefined;
+  private trailer: { process: ProcessPart; bytes: Buffer; joined?: Buffer } | undefined;
 
   constructor(
     readonly format: Format,
@@ -199,21 +203,27 @@ export class Form {
       segments.push(...this.healthSegments);
       let crc = 0;
       let size = 0;
+      let length = 0;
       const buffers: Buffer[] = [];
       for (const s of segments) {
         if (s.size === 0) continue;
         buffers.push(s.deflated);
+        length += s.deflated.length;
         crc = crc32Combine(crc, s.crc, s.size);
         size += s.size;
       }
-      this.deflated = { buffers, crc, size };
+      this.deflated = { buffers, length, crc, size };
     }
     const body = this.deflated;
     if (this.trailer?.process !== process) {
       const crc = crc32Combine(body.crc, process.segment.crc, process.segment.size);
       this.trailer = { process, bytes: gzipTrailer(crc, body.size + process.segment.size) };
     }
-    return [GZIP_HEADER, ...body.buffers, process.segment.deflated, this.trailer.bytes];
+    const parts = [GZIP_HEADER, ...body.buffers, process.segment.deflated, this.trailer.bytes];
+    // A small body goes out as one buffer: a socket write of ~20 small pieces costs more than
+    // copying them once (per process-metrics refresh, at most once a second).
+    if (body.length + process.segment.deflated.length <= JOIN_BELOW) return [(this.trailer.joined ??= Buffer.concat(parts))];
+    return parts;
   }
 
   /** The plain body before the process metrics: the LB lines as views of the snapshots' buffers, family by family, then the health text. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -16,9 +17,10 @@ import { Store } from '../../src/state/store.js';
  * inflates to exactly the plain body, and the plain body must be what a rendering from scratch
  * gives.
  */
-function result(account: string, zone: string, lbs: number, seq: number): CollectResult {
+function result(account: string, zone: string, lbs: number, seq: number, noise = 0): CollectResult {
   const items = Array.from({ length: lbs }, (_, l) => ({
-    lb: { id: String(1000 + l), name: `lb-${l}-"${account}"`, serviceIp: '10.0.0.1', servicePort: '80', serviceType: l % 2 ? 'HTTP' : 'TCP', option: 'ROUNDROBIN', healthcheckType: 'http', state: 'UP' } as LoadBalancer,
+    // noise: random hex in each name, so that the body does not compress (a large gzip body).
+    lb: { id: String(1000 + l), name: `lb-${l}-"${account}"${noise ? randomBytes(noise).toString('hex') : ''}`, serviceIp: '10.0.0.1', servicePort: '80', serviceType: l % 2 ? 'HTTP' : 'TCP', option: 'ROUNDROBIN', healthcheckType: 'http', state: 'UP' } as LoadBalancer,
     servers: l % 3 === 2 ? null : Array.from({ length: 1 + (l % 3) }, (_, s): WebServer => ({ ip: `10.1.${l}.${s}`, port: '8080', state: s ? 'DOWN' : 'UP', connections: seq + s, throughputKbps: seq * 2, ttfbMs: 5, requestsPerSec: seq })),
   }));
   return {
@@ -111,12 +113,13 @@ describe('incremental exposition', () => {
     const exposition = new Exposition(store, () => '', new Registry(), 0);
     type View = { deflated: Buffer; size: number };
     const lb = () => (exposition as unknown as { lb: { groups: Array<{ segments: View[] }>; families: View[] } }).lb;
+    // Large enough (> 256 KiB compressed) to be served as references, not joined.
     const names = Array.from({ length: 30 }, (_, i) => `acc-${i}`);
     for (const n of names) store.ensureAccount(n, ['DX-M1']);
-    for (const n of names) store.apply(result(n, 'DX-M1', 4, 1));
+    for (const n of names) store.apply(result(n, 'DX-M1', 40, 1, 48));
     await exposition.flush();
     const oldBuffer = lb().families[0]!.deflated.buffer;
-    store.apply(result('acc-2', 'DX-M1', 4, 2));
+    store.apply(result('acc-2', 'DX-M1', 40, 2, 48));
     await exposition.flush();
     const { groups, families } = lb();
     const buffer = families[0]!.deflated.buffer;
@@ -126,9 +129,26 @@ describe('incremental exposition', () => {
     for (const f of families) if (f.size > 0) expect(f.deflated.buffer).toBe(buffer);
     for (const g of groups) for (const s of g.segments) if (s.size > 0) expect(s.deflated.buffer).toBe(buffer);
     // The gzip scrape writes references to that buffer (no joined copy).
+    expect(used).toBeGreaterThan(256 * 1024);
     const gzip = (await exposition.parts()).gzip;
     expect(gzip.filter((b) => b.buffer === buffer).reduce((n, b) => n + b.length, 0)).toBe(used);
     expect(gunzipSync(Buffer.concat(gzip)).toString()).toContain('acc-2');
+    exposition.close();
+  });
+
+  it('serves a small gzip body (under 256 KiB) as one buffer, the same member the pieces make', async () => {
+    const store = new Store();
+    const exposition = new Exposition(store, () => 'ktcloud_exporter_up 1\n', new Registry(), 0);
+    for (const n of ['a', 'b', 'c']) {
+      store.ensureAccount(n, ['DX-M1']);
+      store.apply(result(n, 'DX-M1', 5, 1));
+    }
+    await exposition.flush();
+    for (const format of ['text', 'openmetrics'] as const) {
+      const parts = await exposition.parts(format);
+      expect(parts.gzip).toHaveLength(1);
+      expect(oneMember(Buffer.from(parts.gzip[0]!))).toBe(Buffer.concat(parts.plain).toString());
+    }
     exposition.close();
   });
 });

@@ -131,6 +131,26 @@ describe('/metrics content negotiation', () => {
     }
   });
 
+  it('negotiates each header pair on its own when pairs alternate (results are kept per pair)', async () => {
+    const pairs: Array<[Record<string, string>, number, string | undefined, string | undefined]> = [
+      [{ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'gzip' }, 200, OPENMETRICS, 'gzip'],
+      [{ accept: 'text/plain', 'accept-encoding': 'gzip' }, 200, TEXT, 'gzip'],
+      [{ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'identity' }, 200, OPENMETRICS, undefined],
+      [{ accept: PROMETHEUS_ACCEPT, 'accept-encoding': 'identity;q=0' }, 406, undefined, undefined],
+      [{ 'accept-encoding': 'gzip' }, 200, TEXT, 'gzip'],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [headers, status, type, encoding] of pairs) {
+        const r = await raw(headers);
+        const what = JSON.stringify(headers);
+        expect(r.status, what).toBe(status);
+        if (status !== 200) continue;
+        expect(r.headers['content-type'], what).toBe(type);
+        expect(r.headers['content-encoding'], what).toBe(encoding);
+      }
+    }
+  });
+
   it('answers HEAD with the headers and length of GET and no body', async () => {
     for (const ae of ['gzip', 'identity']) {
       const head = await raw({ 'accept-encoding': ae, accept: PROMETHEUS_ACCEPT }, 'HEAD');

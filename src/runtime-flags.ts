@@ -14,8 +14,8 @@
  *   compaction that gives pages back). Without it each worker's heap grew to ~55 MB reserved for
  *   ~16 MB live and the main thread's to ~30–40 MB. Tier M (one A/B pair, same hour): 261.5 →
  *   187.8 MB steady RSS with two workers, 224.6 → 150.6 with one; CPU per cycle +14 % (one worker)
- *   to +29 % (two), mostly V8's GC helper threads; cycle, scrape latency and the scrape cost at
- *   rest unchanged (BENCHMARKS.md).
+ *   to +29 % (two), mostly V8's GC helper threads; cycle, scrape latency and Tier M's scrape
+ *   cost at rest unchanged; a small (Tier S) scrape at rest costs ~12 % more (BENCHMARKS.md).
  */
 export const V8_FLAGS: readonly string[] = ['--liftoff-only', '--max-semi-space-size=1', '--optimize-for-size'];
 

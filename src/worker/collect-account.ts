@@ -156,7 +156,7 @@ function lbLabel(lb: LoadBalancer, secrets: readonly string[]): string {
 }
 
 /**
- * The account's LB name filter. The RE2 engine (re2js, ~1–2 MB of a thread's heap once loaded) is
+ * The account's LB name filter. The RE2 engine (re2js, ~2 MB of RSS per thread once loaded) is
  * loaded into this worker thread only when some account has a filter.
  */
 async function nameTest(f: LbFilter | undefined): Promise<LbNameTest> {

@@ -5,7 +5,8 @@
  *
  * It has pino's calling convention (`log.warn({ fields }, 'message')`, `child(bindings)`,
  * numeric levels) without loading pino: serialising, redaction and writing all happen in the
- * main thread, so pino here only cost memory (~5 MB of RSS per worker thread, BENCHMARKS.md).
+ * main thread, so pino here only cost memory (~5 MB of RSS per worker thread as measured before
+ * --optimize-for-size, BENCHMARKS.md).
  * The level is decided here first, from the task's logLevel: a disabled level is a no-op, so a
  * debug call at info costs nothing and nothing crosses the thread boundary.
  */
@@ -14,7 +15,6 @@ import { WORKER_LOG, type WorkerLogRecord } from '../protocol.js';
 
 /** pino's level numbers (the main logger maps them back to its labels). */
 export const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
-export type LevelName = keyof typeof LEVELS;
 
 type LogFn = (...args: unknown[]) => void;
 
@@ -31,7 +31,7 @@ export interface WorkerLog {
 
 const NOOP: LogFn = () => undefined;
 
-/** `level`: a pino level name; 'silent' (or anything unknown above fatal) logs nothing. */
+/** `level`: a pino level name; 'silent' logs nothing, a name it does not know logs at info. */
 export function workerLogger(level: string, bindings: Readonly<Record<string, unknown>> = {}): WorkerLog {
   const threshold = (LEVELS as Record<string, number>)[level] ?? (level === 'silent' ? Infinity : LEVELS.info);
   const at = (n: number): LogFn => (n >= threshold ? (...args) => post({ kind: WORKER_LOG, level: n, bindings, args }) : NOOP);

@@ -6,6 +6,7 @@ import { describeConfig } from './config/describe.js';
 import type { ExporterConfig } from './config/types.js';
 import { LiveWebConfig } from './http/web-config-live.js';
 import { createLogger } from './log.js';
+import { runOnce } from './once.js';
 import { startupMessage } from './startup-error.js';
 import { versionText } from './version.js';
 
@@ -56,12 +57,9 @@ async function main(): Promise<number> {
   });
 
   if (cli.once) {
-    await app.scheduler.collectAll();
-    process.stdout.write(await app.exposition.text());
-    const failed = [...app.store.all()].filter((z) => !z.up);
-    for (const z of failed) process.stderr.write(`account "${z.account}" zone ${z.zone}: ${z.lastError?.reason}: ${z.lastError?.message}\n`);
+    const code = await runOnce(app, { stdout: (c) => process.stdout.write(c), stderr: (l) => process.stderr.write(l) });
     await app.close();
-    return failed.length > 0 ? 1 : 0;
+    return code;
   }
 
   try {

@@ -81,6 +81,15 @@ export class CollectorPool {
     });
   }
 
+  /**
+   * The longest a run() of a task with this timeout can take once a thread has started it: each
+   * try is cut at timeout + grace (its thread is terminated), and a task whose thread died is
+   * tried at most MAX_ATTEMPTS times. Time waiting for a thread is not included.
+   */
+  longestRunMs(timeoutMs: number): number {
+    return MAX_ATTEMPTS * (timeoutMs + this.graceMs);
+  }
+
   get threads(): number {
     return this.piscina.threads.length;
   }

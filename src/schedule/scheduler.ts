@@ -111,9 +111,21 @@ export class Scheduler {
     return [...this.runners].flatMap(([name, r]) => (r.account.autoZones ? [[name, this.discovery.view(name)] as [string, DiscoveryView]] : []));
   }
 
-  /** Collects every owned account now, concurrently (for --once and tests). */
-  async collectAll(): Promise<void> {
-    await Promise.all([...this.runners.values()].map((r) => this.run(r, Date.now())));
+  /**
+   * Collects every owned account now, concurrently (for --once and tests). With `withinMs`, the
+   * collections still running when it has passed are cancelled and their accounts returned;
+   * nothing waits for them.
+   */
+  async collectAll(withinMs?: number): Promise<string[]> {
+    const pending = new Set(this.runners.values());
+    const all = Promise.all([...pending].map((r) => this.run(r, Date.now()).finally(() => pending.delete(r))));
+    if (withinMs === undefined) return (await all, []);
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([all.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, withinMs, true)))]);
+    clearTimeout(timer);
+    if (!late) return [];
+    for (const r of pending) if (r.abort) abortFlag(r.abort);
+    return [...pending].map((r) => r.account.name);
   }
 
   /**

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { CollectorPool } from '../../src/pool/collector-pool.js';
 import type { CollectTask } from '../../src/protocol.js';
 import { startSimulator, type Simulator } from '@ktcloud-lb-exporter/simulator';
 import { exporterYaml, parseExposition } from '../support/harness.js';
+import { runExporter } from '../support/run-exporter.js';
 
 /**
  * Worker threads log through the main thread's logger: what they log is written to the main
@@ -120,13 +120,8 @@ describe('worker logs in --once mode', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktcloud-worker-log-'));
     const config = join(dir, 'accounts.yaml');
     writeFileSync(config, exporterYaml(sim, [{ name: 'partial', zones: ['DX-M1'], id: 'partial@example.com', password: 'Pw-Partial-2b7' }], 'interval: 1m\ntimeout: 10s\napi: { retries: 0 }'));
-    const bin = new URL('../../bin/ktcloud-lb-exporter', import.meta.url).pathname;
     // Not spawnSync: the simulator answers from this process's event loop.
-    const child = spawn(process.execPath, [bin, '--once', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const r = { stdout: '', stderr: '', status: null as number | null };
-    child.stdout.on('data', (d: Buffer) => (r.stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (r.stderr += d.toString()));
-    r.status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const r = await runExporter(['--once', '--config', config]);
     expect(r.status).toBe(0);
     const warning = r.stderr.split('\n').find((l) => l.includes('collection partial'));
     expect(warning && JSON.parse(warning)).toMatchObject({ level: 'warn', module: 'worker', account: 'partial', zone: 'DX-M1', failedLbs: 1 });

@@ -17,7 +17,7 @@ import { renderHealth } from './metrics/render-health.js';
 import { CollectorPool } from './pool/collector-pool.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { SINGLE_SHARD, type ShardSpec } from './shard.js';
-import { listenError } from './startup-error.js';
+import { listenError, StartupError } from './startup-error.js';
 import { Store, type ZoneState } from './state/store.js';
 import { BUILD_INFO, VERSION } from './version.js';
 import { ChangeWatcher } from './watch.js';
@@ -127,7 +127,17 @@ export class App {
   }
 
   /** Listens, then starts collecting. Returns the base URL. */
+  /** Fails with a one-line start-up error when no worker thread can load the collection module. */
+  async checkWorkers(): Promise<void> {
+    try {
+      await this.pool.check();
+    } catch (err) {
+      throw new StartupError(`worker thread could not start: ${(err as Error).message}`);
+    }
+  }
+
   async listen(): Promise<string> {
+    await this.checkWorkers();
     const { host, port } = this.o.config.listen;
     let address: string;
     try {

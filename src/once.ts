@@ -20,6 +20,7 @@ export interface OnceOptions {
 export async function runOnce(app: App, o: OnceOptions): Promise<number> {
   const timeoutMs = app.scheduler.currentConfig.timeoutMs;
   const deadlineMs = o.deadlineMs ?? app.pool.longestRunMs(timeoutMs) + START_ALLOWANCE_MS;
+  await app.checkWorkers();
   const unfinished = new Set(await app.scheduler.collectAll(deadlineMs));
   o.stdout(await app.exposition.text());
   let failed = unfinished.size > 0;

@@ -125,3 +125,10 @@ export interface WorkerLogRecord {
 }
 
 export const WORKER_LOG = 'ktcloud-worker-log';
+
+/**
+ * The pool's start-up check: a thread answers it with PONG once its module has loaded, so a
+ * worker that cannot start is found before the exporter serves (pool/collector-pool.ts).
+ */
+export const PING = { kind: 'ktcloud-ping' } as const;
+export const PONG = 'ktcloud-pong';

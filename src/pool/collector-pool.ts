@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { Errors, type ErrorContext, type KtCloudError } from '../ktcloud/errors.js';
-import type { CollectResult, CollectTask } from '../protocol.js';
+import { PING, PONG, type CollectResult, type CollectTask } from '../protocol.js';
 import { isAborted } from './abort-flag.js';
 import { createClaim, readClaim } from './claim.js';
 import { isWorkerLogRecord, writeWorkerLog } from './worker-logs.js';
@@ -47,38 +47,102 @@ const MAX_ATTEMPTS = 3;
 const WORKER_YOUNG_GENERATION_MB = 3;
 
 export class CollectorPool {
-  private readonly piscina: Piscina;
+  /** Undefined once it could no longer start a thread (see dropIfBroken); the next task starts a new one. */
+  private piscina: Piscina | undefined;
+  private readonly filename: string;
+  private readonly opts: PoolOptions;
+  private readonly log: Logger;
   private readonly graceMs: number;
+  /** Why the last thread failed. */
+  private lastThreadError = 'unknown';
+  /** Pools dropped because no thread could start, with why: the error of the tasks they failed. */
+  private readonly brokenPools = new WeakMap<Piscina, string>();
+  /** Set when a pool broke, cleared when a task succeeds again: the log says it once. */
+  private broken = false;
   /** Threads terminated because they stopped answering. */
   hungThreadsReplaced = 0;
   /** Tasks re-run because their thread died under them. */
   tasksRerun = 0;
   /** Threads replaced for any reason while the pool runs: hung (terminated by us) or crashed. */
   threadsReplaced = 0;
+  /** Piscina pools replaced because they had stopped starting threads. */
+  poolsReplaced = 0;
 
   constructor(opts: PoolOptions) {
+    this.opts = opts;
     this.graceMs = opts.hangGraceMs ?? 5000;
-    this.piscina = new Piscina({
-      filename: opts.filename ?? defaultWorkerFile(),
-      minThreads: opts.workers,
-      maxThreads: opts.workers,
-      concurrentTasksPerWorker: opts.tasksPerWorker ?? 256,
+    this.log = opts.log ?? createLogger();
+    this.filename = opts.filename ?? defaultWorkerFile();
+    this.piscina = this.createPiscina();
+  }
+
+  /** The pool tasks go to; a new one when the last one broke. */
+  private current(): Piscina {
+    return (this.piscina ??= this.createPiscina());
+  }
+
+  private createPiscina(): Piscina {
+    const p = new Piscina({
+      filename: this.filename,
+      minThreads: this.opts.workers,
+      maxThreads: this.opts.workers,
+      concurrentTasksPerWorker: this.opts.tasksPerWorker ?? 256,
       idleTimeout: Infinity,
       // Tasks await timers and sockets between their steps; message passing keeps workers' loops free.
       atomics: 'disabled',
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });
     // A worker that dies is replaced by piscina; its tasks are rejected and handled in run().
-    this.piscina.on('error', () => undefined);
+    p.on('error', (err: Error) => {
+      this.lastThreadError = err.message;
+    });
     // Workers post their log records through their parentPort; piscina re-emits them here.
-    const log = opts.log ?? createLogger();
-    this.piscina.on('message', (m: unknown) => {
-      if (isWorkerLogRecord(m)) writeWorkerLog(log, m);
+    p.on('message', (m: unknown) => {
+      if (isWorkerLogRecord(m)) writeWorkerLog(this.log, m);
     });
     // idleTimeout is Infinity, so a thread only goes away when it dies or is terminated.
-    this.piscina.on('workerDestroy', () => {
-      if (!this.closing) this.threadsReplaced++;
+    p.on('workerDestroy', () => {
+      if (this.closing) return;
+      this.threadsReplaced++;
+      // Piscina starts the replacement in the same step, so none left after it means none is coming.
+      setImmediate(() => this.dropIfBroken(p));
     });
+    return p;
+  }
+
+  /**
+   * Piscina stops starting threads once one has failed while starting (its module did not load,
+   * the thread ran out of memory at start): every task queued after that would wait forever. Such
+   * a pool is destroyed, which fails its queued tasks (run() tries them again), and the next task
+   * starts a new pool: lazily, so a module that keeps failing costs one thread start per attempt,
+   * not a loop of them.
+   */
+  private dropIfBroken(p: Piscina): void {
+    if (this.closing || p !== this.piscina || p.threads.length > 0) return;
+    this.piscina = undefined;
+    this.brokenPools.set(p, this.lastThreadError);
+    this.poolsReplaced++;
+    if (!this.broken) this.log.error({ err: this.lastThreadError }, 'worker pool: a thread could not be started; the next collection starts a new pool');
+    this.broken = true;
+    void p.destroy();
+  }
+
+  /**
+   * Starts the threads and waits until one of them has loaded the worker module; rejects with
+   * why it could not (a broken install, a module that fails to load), so the exporter can say so
+   * at start-up instead of failing every collection later.
+   */
+  async check(timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no worker thread answered within ${timeoutMs / 1000}s`)), timeoutMs);
+    });
+    try {
+      const answer: unknown = await Promise.race([this.current().run(PING), late]);
+      if (answer !== PONG) throw new Error(`the worker module answered ${JSON.stringify(answer)}, not the collection worker's answer`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -91,7 +155,7 @@ export class CollectorPool {
   }
 
   get threads(): number {
-    return this.piscina.threads.length;
+    return this.piscina?.threads.length ?? 0;
   }
 
   /** Runs one account's collection; always resolves, failures come back as data. */
@@ -125,9 +189,16 @@ export class CollectorPool {
       } else watchdog = setTimeout(check, Math.max(50, dueAt - Date.now()));
     };
     watchdog = setTimeout(check, task.timeoutMs + this.graceMs);
+    const pool = this.current();
     try {
-      return { result: (await this.piscina.run({ ...task, claim })) as CollectResult };
+      const result = (await pool.run({ ...task, claim })) as CollectResult;
+      this.broken = false;
+      return { result };
     } catch (err) {
+      // A pool dropped as broken failed its queued tasks with a bare "Terminating worker thread".
+      const why = this.brokenPools.get(pool);
+      if (why !== undefined) return { hung, error: new Error(`no worker thread could start: ${why}`) };
+      this.lastThreadError = (err as Error).message;
       return { hung, error: err as Error };
     } finally {
       clearTimeout(watchdog);
@@ -138,11 +209,11 @@ export class CollectorPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.piscina.destroy();
+    await this.piscina?.destroy();
   }
 
   private terminateThread(threadId: number): void {
-    const thread = this.piscina.threads.find((t) => t.threadId === threadId);
+    const thread = this.piscina?.threads.find((t) => t.threadId === threadId);
     if (thread) {
       this.hungThreadsReplaced++;
       void thread.terminate();

@@ -9,12 +9,13 @@ import { collectAccount } from './collect-account.js';
 import { toErrorInfo } from '../ktcloud/errors.js';
 import { markStarted } from './claim.js';
 import { workerLogger } from './log.js';
-import type { CollectResult, CollectTask } from '../protocol.js';
+import { PING, PONG, type CollectResult, type CollectTask } from '../protocol.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
 const loggers = new Map<string, ReturnType<typeof workerLogger>>();
 
-export default async function collect(task: CollectTask): Promise<unknown> {
+export default async function collect(task: CollectTask | typeof PING): Promise<unknown> {
+  if ('kind' in task) return PONG; // the pool's start-up check: this module loaded
   const startedAt = Date.now();
   // Tell the pool which thread runs this task and since when, so that a hung thread can be terminated.
   if (task.claim) markStarted(task.claim, threadId, startedAt);

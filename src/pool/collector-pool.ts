@@ -124,7 +124,7 @@ export class CollectorPool {
     this.poolsReplaced++;
     if (!this.broken) this.log.error({ err: this.lastThreadError }, 'worker pool: a thread could not be started; the next collection starts a new pool');
     this.broken = true;
-    void p.destroy();
+    p.destroy().catch(() => undefined);
   }
 
   /**

@@ -122,7 +122,7 @@ describe('worker logs in --once mode', () => {
     writeFileSync(config, exporterYaml(sim, [{ name: 'partial', zones: ['DX-M1'], id: 'partial@example.com', password: 'Pw-Partial-2b7' }], 'interval: 1m\ntimeout: 10s\napi: { retries: 0 }'));
     // Not spawnSync: the simulator answers from this process's event loop.
     const r = await runExporter(['--once', '--config', config]);
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const warning = r.stderr.split('\n').find((l) => l.includes('collection partial'));
     expect(warning && JSON.parse(warning)).toMatchObject({ level: 'warn', module: 'worker', account: 'partial', zone: 'DX-M1', failedLbs: 1 });
     // Every stdout line is exposition: parseExposition throws on any other line.

@@ -31,7 +31,7 @@ import { MB, median, round } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
 import type { LoadResult } from './load.js';
 import { TIERS, ZONES, type Tier } from './tiers.js';
-import { ALLOCATOR_ENV, V8_FLAGS } from '../src/runtime-flags.js';
+import { ALLOCATOR_ENV, runtimeFlags } from '../src/runtime-flags.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
@@ -368,7 +368,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     await Promise.all(
       Array.from({ length: shards }, async (_, i) => {
         const args = [EXPORTER_BIN, '--config', cfgFile, '--web.enable-lifecycle', ...(shards > 1 ? ['--shard', String(i), '--total-shards', String(shards)] : [])];
-        const child = startChild(`exporter-${i}`, args, { ipc: true, execArgv: ['--import', PRELOAD, ...V8_FLAGS, ...o.exporterNodeArgs], env: { ...ALLOCATOR_ENV, ...process.env, ...o.exporterEnv }, echo: o.verbose });
+        const child = startChild(`exporter-${i}`, args, { ipc: true, execArgv: ['--import', PRELOAD, ...runtimeFlags({ ...process.env, ...o.exporterEnv }), ...o.exporterNodeArgs], env: { ...ALLOCATOR_ENV, ...process.env, ...o.exporterEnv }, echo: o.verbose });
         const line = JSON.parse(await child.waitForLine(/"msg":"listening"/, 60_000)) as { address: string; time: string };
         exporters[i] = { child, url: line.address.replace('0.0.0.0', '127.0.0.1'), startedAt: Date.parse(line.time), zones: [] };
       }),

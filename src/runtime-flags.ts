@@ -20,6 +20,28 @@
 export const V8_FLAGS: readonly string[] = ['--liftoff-only', '--max-semi-space-size=1', '--optimize-for-size'];
 
 /**
+ * Added when KTCLOUD_LOW_MEMORY is true, for deployments of a handful of accounts where the pod's
+ * memory limit matters more than CPU (the dev overlay sets it). V8 then runs JavaScript in its
+ * interpreter and baseline compiler only (no Maglev, no TurboFan): no optimized code and no
+ * optimizing compiler's working memory in the main thread or the worker thread. Measured
+ * (BENCHMARKS.md "Low-memory mode"): 3 small accounts peak 107.5 → 97.6 MB over 120 cycles;
+ * Tier S steady 110.4 → 101.9 MB, peak 125.3 → 104.9. Costs the worker thread 1.4× (Tier S) to
+ * 2.3× (Tier M) the CPU per cycle and a small scrape at rest twice the CPU (0.13 → 0.25 ms at
+ * Tier S). Not for large account sets (Tier M: −10 MB for +2.7 s of CPU per 15 s cycle).
+ */
+export const LOW_MEMORY_FLAGS: readonly string[] = ['--disable-optimizing-compilers'];
+
+/** Thrown for a KTCLOUD_LOW_MEMORY value that is neither true nor false. */
+export class RuntimeFlagsError extends Error {}
+
+/** The V8 flags the exporter runs with in this environment (the launcher applies them). */
+export function runtimeFlags(env: Readonly<Record<string, string | undefined>> = process.env): readonly string[] {
+  const v = (env.KTCLOUD_LOW_MEMORY ?? '').trim().toLowerCase();
+  if (v !== '' && !['true', 'false', '1', '0'].includes(v)) throw new RuntimeFlagsError(`KTCLOUD_LOW_MEMORY: "${v}" is not true or false`);
+  return v === 'true' || v === '1' ? [...V8_FLAGS, ...LOW_MEMORY_FLAGS] : V8_FLAGS;
+}
+
+/**
  * glibc malloc settings the launcher adds to the environment of the re-executed node (a value the
  * deployer set wins). Snapshot buffers come and go every cycle; glibc keeps what they freed in
  * per-thread arenas and below its dynamic mmap threshold, so RSS rises while V8's heap and

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { ALLOCATOR_ENV, V8_FLAGS } from '../src/runtime-flags.js';
+import { ALLOCATOR_ENV, LOW_MEMORY_FLAGS, V8_FLAGS } from '../src/runtime-flags.js';
 
 const BIN = new URL('../bin/ktcloud-lb-exporter', import.meta.url).pathname;
 const canExec = typeof (process as { execve?: unknown }).execve === 'function';
@@ -34,6 +34,35 @@ describe('bin/ktcloud-lb-exporter', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it.skipIf(!canExec)('with KTCLOUD_LOW_MEMORY=true it adds the low-memory flags, and only then', async () => {
+    const argvWith = async (value: string | undefined) => {
+      const env = { PATH: process.env.PATH, CLOUD_ID: 'launcher@example.com', CLOUD_PASSWORD: 'pw', CLOUD_ZONE: 'DX-M1', ...(value === undefined ? {} : { KTCLOUD_LOW_MEMORY: value }) };
+      const child = spawn(process.execPath, [BIN, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"listening"') && resolve());
+        child.once('exit', (c) => reject(new Error(`exited early: ${c}`)));
+      });
+      const argv = cmdline(child.pid!);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return argv;
+    };
+    const lean = await argvWith('true');
+    for (const f of [...V8_FLAGS, ...LOW_MEMORY_FLAGS]) expect(lean).toContain(f);
+    for (const value of [undefined, 'false']) {
+      const plain = await argvWith(value);
+      for (const f of V8_FLAGS) expect(plain).toContain(f);
+      for (const f of LOW_MEMORY_FLAGS) expect(plain).not.toContain(f);
+    }
+  });
+
+  it('refuses a KTCLOUD_LOW_MEMORY that is neither true nor false, in one line', () => {
+    const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH, KTCLOUD_LOW_MEMORY: 'sometimes' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('ktcloud-lb-exporter: KTCLOUD_LOW_MEMORY: "sometimes" is not true or false\n');
   });
 
   it('starts without re-executing in a loop when node already has the flags', () => {

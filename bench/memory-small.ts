@@ -1,6 +1,6 @@
 /**
  * `node dist/bench/memory-small.js [--accounts 3] [--workers 1] [--cycles 20] [--interval 2]
- *   [--lbs 5] [--servers 3] [--exporter-node-args="..."] [--no-v8-flags] [--probe] [--timeline]`
+ *   [--lbs 5] [--servers 3] [--exporter-node-args="..."] [--no-v8-flags] [--low-memory] [--probe] [--timeline]`
  *
  * The dev deployment's memory: a few small accounts on one worker thread. Starts the simulator
  * and the exporter (bin/ktcloud-lb-exporter, exactly as a container runs it) as their own
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { ask, loadavg, rssBytes, sleep, startChild, stopAll } from './lib/proc.js';
 import { MB, median, round } from './lib/stats.js';
-import { ALLOCATOR_ENV, V8_FLAGS } from '../src/runtime-flags.js';
+import { ALLOCATOR_ENV, runtimeFlags } from '../src/runtime-flags.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     probe: { type: 'boolean', default: false },
     /** Leave out the V8 flags the launcher applies (src/runtime-flags.ts), to measure without them. */
     'no-v8-flags': { type: 'boolean', default: false },
+    /** Run the exporter with KTCLOUD_LOW_MEMORY=true (its flags: src/runtime-flags.ts). */
+    'low-memory': { type: 'boolean', default: false },
     /** Also print RSS every 100 ms over the first 5 s (where the startup peak is). */
     timeline: { type: 'boolean', default: false },
   },
@@ -85,11 +87,13 @@ async function main(): Promise<void> {
       `listen: 127.0.0.1:0\ninterval: ${n('interval')}s\ntimeout: ${n('interval')}s\nworkers: ${n('workers')}\nzones:\n${ZONES.map((z) => `  ${z}: { endpoint: "${zones[z]}" }`).join('\n')}\naccounts:\n${accounts.join('\n')}\n`,
     );
     // Passed here rather than left to the launcher's re-exec, which Node < 22.15 cannot do.
-    const nodeArgs = [...(values['no-v8-flags'] ? [] : V8_FLAGS), ...values['exporter-node-args']!.split(' ').filter(Boolean)];
+    const env = { ...process.env, ...(values['low-memory'] ? { KTCLOUD_LOW_MEMORY: 'true' } : {}) };
+    const nodeArgs = [...(values['no-v8-flags'] ? [] : runtimeFlags(env)), ...values['exporter-node-args']!.split(' ').filter(Boolean)];
     const exporter = startChild('exporter', [EXPORTER_BIN, '--config', join(dir, 'exporter.yaml')], {
-      ipc: values.probe,
+      // An IPC channel also keeps the launcher from re-executing node with its flags (--no-v8-flags).
+      ipc: values.probe || values['no-v8-flags'],
       execArgv: [...(values.probe ? ['--import', PRELOAD] : []), ...nodeArgs],
-      env: { ...(values['no-v8-flags'] ? {} : ALLOCATOR_ENV), ...process.env },
+      env: { ...(values['no-v8-flags'] ? {} : ALLOCATOR_ENV), ...env },
     });
     const t0 = Date.now();
     let peak = 0;
@@ -116,6 +120,10 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const heap = values.probe ? (await ask<{ memory: { heapUsed: number; heapTotal: number } }>(exporter, { bench: 'probe' }, 10_000)).memory : undefined;
     const accountsJson = (await (await request(url.replace('/metrics', '/accounts?format=json'))).body.json()) as { accounts: Array<{ state: string }> };
+    // A flag or change that breaks collection (e.g. V8's --lite-mode, which turns off WebAssembly
+    // and with it undici's HTTP parser) also shrinks memory: such a run measures nothing.
+    const notOk = accountsJson.accounts.filter((a) => a.state !== 'ok').length;
+    if (notOk > 0) throw new Error(`${notOk} of ${accountsJson.accounts.length} accounts are not ok (${accountsJson.accounts.map((a) => a.state).join(', ')}): the figures would measure a broken exporter`);
     const steady = median(samples.slice(Math.floor(samples.length / 2)));
     process.stdout.write(
       `${JSON.stringify({

@@ -98,6 +98,11 @@ if (!isMainThread) {
 
   process.on('message', (m: Request) => {
     if (!m || typeof m.bench !== 'string') return;
+    if (m.bench === 'report') {
+      // Where every thread is (a stuck cycle): Node's diagnostic report, which includes the workers'.
+      process.send!({ bench: 'report', id: m.id, report: process.report.getReport() });
+      return;
+    }
     if (m.bench === 'eld-reset') {
       h.reset();
       metrics.reset();

@@ -32,6 +32,7 @@ import { renderTable } from './lib/table.js';
 import type { LoadResult } from './load.js';
 import { TIERS, ZONES, type Tier } from './tiers.js';
 import { ALLOCATOR_ENV, runtimeFlags } from '../src/runtime-flags.js';
+import { describeReport, type NodeReport } from './lib/report.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM_CLI = fileURLToPath(import.meta.resolve('@ktcloud-lb-exporter/simulator/cli'));
@@ -265,6 +266,27 @@ interface Exporter {
   zones: AccountZone[];
 }
 
+/**
+ * Where each exporter is when cycles do not complete: its accounts' states, its threads' stacks
+ * (Node's diagnostic report, asked over IPC from the preload) and its last lines of output.
+ */
+async function diagnose(exporters: readonly Exporter[]): Promise<string> {
+  const parts = await Promise.all(
+    exporters.map(async (e, i) => {
+      const states = await getJson<AccountsJson>(`${e.url}/accounts?format=json`).then(
+        (v) => v.accounts.map((a) => `${a.name}: ${a.zones.map((z) => `${z.zone} ${z.state}, last attempt ${z.lastAttempt ?? 'never'}`).join('; ')}`).join('\n    '),
+        (err: Error) => `no /accounts: ${err.message}`,
+      );
+      const report = await ask<{ report: NodeReport }>(e.child, { bench: 'report' }, 10_000).then(
+        (r) => describeReport(r.report),
+        (err: Error) => `no report: ${err.message}`,
+      );
+      return `exporter ${i}:\n  accounts:\n    ${states}\n${report}\noutput:\n${e.child.tail()}`;
+    }),
+  );
+  return parts.join('\n');
+}
+
 interface CycleRecord {
   readonly index: number;
   readonly role: 'partial' | 'cold' | 'measured' | 'baseline' | 'growth';
@@ -437,7 +459,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
     let zoneMaxPerSecond = NaN;
     const maxCycles = tier.cycles + 3 + 10;
     for (let k = 1; growthDone < tier.cycles; k++) {
-      if (k > maxCycles) throw new Error(`no ${tier.cycles + 3} full cycles within ${maxCycles}: see the cycle lines`);
+      if (k > maxCycles) throw new Error(`no ${tier.cycles + 3} full cycles within ${maxCycles}: see the cycle lines\n${await diagnose(exporters)}`);
       const starts = exporters.map((e) => e.startedAt + (k - 1) * I);
       const Tk = Math.min(...starts);
       const Tlast = Math.max(...starts);
@@ -483,7 +505,7 @@ async function runDeployment(tier: Tier, shards: number, o: Options, emit: (line
       let lastChange = Date.now();
       for (;;) {
         await sleep(Date.now() < Tlast ? Math.min(1000, Tlast - Date.now() + 50) : 200);
-        if (Date.now() > deadline) throw new Error(`cycle ${k} did not settle by ${new Date(deadline).toISOString()}`);
+        if (Date.now() > deadline) throw new Error(`cycle ${k} did not settle by ${new Date(deadline).toISOString()}\n${await diagnose(exporters)}`);
         if (Date.now() < Tlast) continue;
         const t = await simTotals();
         const made = t.total - base.total;

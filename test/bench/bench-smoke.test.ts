@@ -41,7 +41,7 @@ describe('npm run bench -- --tier S (smoke)', () => {
     // files at once on two cores) fell out of that window and the run never settled.
     const short = ['--interval', '4', '--zone-rps', '200', '--account-rps', '40', '--rest-seconds', '1', '--paced-seconds', '1'];
     const r = await run(['--tier', 'S', '--cycles', '1', ...short, '--json-out', jsonOut], 80_000);
-    expect(r.code, `bench exited ${r.code}\n${r.stderr.slice(-3000)}`).toBe(0);
+    expect(r.code, `bench exited ${r.code}\n${r.stderr.slice(-20_000)}`).toBe(0);
 
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const results = lines.filter((l) => l.type === 'result');

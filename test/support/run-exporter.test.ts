@@ -16,6 +16,7 @@ it('a run that does not exit by its deadline is killed and reported with its thr
   expect(err?.message).toMatch(/did not exit within 2000 ms/);
   expect(err?.message).toMatch(/^main thread: /m);
   expect(err?.message).toMatch(/^worker thread \d+: /m);
-  // The listening socket is among the open handles, with its address.
-  expect(err?.message).toMatch(/^ {4}tcp .*"ip4":"127\.0\.0\.1"/m);
+  // Its open handles, one per line (which ones depends on how far start-up got in 2 s: on a
+  // busy machine the worker thread may still be loading, and nothing listens yet).
+  expect(err?.message).toMatch(/^active handles:\n {4}\w+ \{/m);
 }, 15_000);

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeReport, type NodeReport } from '../../bench/lib/report.js';
 
 const BIN = new URL('../../bin/ktcloud-lb-exporter', import.meta.url).pathname;
 /**
@@ -69,21 +70,5 @@ export function runExporter(args: readonly string[], opts: { env?: NodeJS.Proces
 /** The diagnostic report reduced to the threads' stacks and the active handles, then the child's stderr. */
 export function describeHang(reportJson: string | undefined, stderr: string): string {
   if (!reportJson) return `no diagnostic report; stderr:\n${stderr}`;
-  type Report = {
-    javascriptStack?: { message?: string; stack?: string[] };
-    libuv?: ({ type: string; is_active?: boolean } & Record<string, unknown>)[];
-    workers?: Report[];
-    header?: { threadId?: number };
-  };
-  const report = JSON.parse(reportJson) as Report;
-  const stack = (r: Report) => [r.javascriptStack?.message, ...(r.javascriptStack?.stack ?? [])].filter(Boolean).join('\n    ');
-  const handles = (report.libuv ?? [])
-    .filter((h) => h.is_active)
-    .map(({ type, address: _a, is_active: _i, ...rest }) => `${type} ${JSON.stringify(rest)}`);
-  return [
-    `main thread: ${stack(report)}`,
-    ...(report.workers ?? []).map((w) => `worker thread ${w.header?.threadId ?? '?'}: ${stack(w)}`),
-    `active handles:\n    ${handles.join('\n    ') || 'none'}`,
-    `stderr:\n${stderr}`,
-  ].join('\n');
+  return `${describeReport(JSON.parse(reportJson) as NodeReport)}\nstderr:\n${stderr}`;
 }

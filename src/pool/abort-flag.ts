@@ -16,7 +16,8 @@ export function createAbortFlag(): SharedArrayBuffer {
 /** Main side: cancel the collection that holds this flag (idempotent; harmless once it ended). */
 export function abortFlag(flag: SharedArrayBuffer): void {
   const cell = new Int32Array(flag);
-  if (Atomics.compareExchange(cell, 0, S.running, S.aborted) === S.running) Atomics.notify(cell, 0);
+  // The worker polls the flag (worker/abort-watch.ts): nothing to notify.
+  Atomics.compareExchange(cell, 0, S.running, S.aborted);
 }
 
 export function isAborted(flag: SharedArrayBuffer | undefined): boolean {

@@ -62,7 +62,9 @@ export function runExporter(args: readonly string[], opts: { env?: NodeJS.Proces
       }
       rmSync(reportDir, { recursive: true, force: true });
       if (!hung) return resolve({ status, signal, stdout, stderr });
-      reject(new Error(`ktcloud-lb-exporter ${args.join(' ')} did not exit within ${deadlineMs} ms.\n${describeHang(report, stderr)}`));
+      // Whether it had written its output tells a hang while working from one on the way out.
+      const out = stdout ? `${stdout.length} bytes on stdout, ending ${JSON.stringify(stdout.slice(-120))}` : 'nothing on stdout';
+      reject(new Error(`ktcloud-lb-exporter ${args.join(' ')} did not exit within ${deadlineMs} ms (${out}).\n${describeHang(report, stderr)}`));
     });
   });
 }

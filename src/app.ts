@@ -126,7 +126,6 @@ export class App {
     for (const w of config.warnings) o.log.warn(w);
   }
 
-  /** Listens, then starts collecting. Returns the base URL. */
   /** Fails with a one-line start-up error when no worker thread can load the collection module. */
   async checkWorkers(): Promise<void> {
     try {
@@ -136,6 +135,7 @@ export class App {
     }
   }
 
+  /** Checks that a worker thread starts, listens, then starts collecting. Returns the base URL. */
   async listen(): Promise<string> {
     await this.checkWorkers();
     const { host, port } = this.o.config.listen;
